@@ -1,0 +1,43 @@
+# foundry-nb: the two commands of the README.
+#   make reproduce   set up (if needed) and run the main job
+#   make test        set up (if needed) and run the whole test suite (what CI runs)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(abspath $(VENV))/bin
+STAMP := $(VENV)/.installed
+LOG := $(VENV)/install.log
+export OMP_NUM_THREADS ?= 2
+# the venv first on PATH: the jupyter kernel that papermill starts ("python") must be the venv's
+export PATH := $(BIN):$(PATH)
+
+.PHONY: setup reproduce test lab
+setup: $(STAMP)
+
+# torch is installed first and pinned (any other torch spec pulls gigabytes of CUDA packages), then the project.
+$(STAMP): settings.ini setup.py
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "foundry-nb needs Python >= 3.10"'
+	$(PYTHON) -m venv $(VENV)
+	@echo "installing torch==2.13.0, then foundry-nb[dev] (log: $(LOG))"
+	@$(BIN)/pip install torch==2.13.0 >$(LOG) 2>&1 || (tail -30 $(LOG); exit 1)
+	@$(BIN)/pip install -e ".[dev]" >>$(LOG) 2>&1 || (tail -30 $(LOG); exit 1)
+	@touch $@
+
+# The main job: the most complete pipeline so far, executed by papermill into runs/, figures and JSON into figures/.
+reproduce: setup
+	@mkdir -p runs figures
+	$(BIN)/papermill nbs/benchmark_tokenizer.ipynb runs/benchmark_tokenizer.ipynb --cwd nbs
+
+# The whole test suite: library in sync with the notebooks, notebooks clean, every notebook's tests, then pytest.
+test: setup
+	@before="$$(git status --porcelain)"; \
+	 $(BIN)/nbdev_export && $(BIN)/nbdev_clean || exit 1; \
+	 after="$$(git status --porcelain)"; \
+	 if [ "$$before" != "$$after" ] || { [ -n "$$CI" ] && [ -n "$$after" ]; }; then \
+	   echo "FAIL: nbdev_export/nbdev_clean changed the tree (library out of sync, notebooks not clean, or an untracked generated module):"; \
+	   git status --porcelain; exit 1; fi
+	OMP_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2
+	$(BIN)/python -m pytest tests -q
+
+lab: setup
+	$(BIN)/jupyter lab nbs

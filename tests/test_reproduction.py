@@ -1,0 +1,36 @@
+"papermill smoke runs of the reproduction notebooks, and their parameter checks."
+import json, os, subprocess, sys
+from pathlib import Path
+import nbformat, papermill as pm, pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NBS = ROOT / 'nbs'
+REPRO = ['benchmark_tokenizer.ipynb']
+
+@pytest.mark.parametrize('nb', REPRO)
+def test_parameters_tag_survives_clean(nb):
+    "papermill needs the `parameters` tag; nbdev_clean keeps it only with allowed_cell_metadata_keys = tags."
+    cells = nbformat.read(NBS / nb, as_version=4).cells
+    assert sum('parameters' in c.metadata.get('tags', []) for c in cells) == 1
+
+def _run(tmp_path, **params):
+    out = tmp_path / 'out'
+    pm.execute_notebook(str(NBS / 'benchmark_tokenizer.ipynb'), str(tmp_path / 'run.ipynb'), cwd=str(NBS),
+                        parameters=dict(out_dir=str(out), **params), progress_bar=False)
+    return out
+
+def test_benchmark_tokenizer_smoke(tmp_path, monkeypatch):
+    monkeypatch.delenv('IN_TEST', raising=False)
+    out = _run(tmp_path, sizes=[5000, 8000], torch_max_points=5000, threads=1)
+    info = json.loads((out / 'tokenizer_benchmark.json').read_text())
+    assert [(r['points'], r['backend']) for r in info['rows']] == [(5000, 'cpu'), (5000, 'torch'), (8000, 'cpu')]
+    assert all(r['groups'] == r['points'] // 64 and r['total_s'] > 0 and r['peak_rss_mb'] > 0 for r in info['rows'])
+    assert info['seed'] == 0 and info['config']['group_size'] == 32 and info['target_met'] is None
+    for f in ('synthetic_gallery.png', 'tokenizer_benchmark.png', 'tokenizer_patches.html'): assert (out / f).stat().st_size > 1000
+
+@pytest.mark.parametrize('bad,msg', [(dict(sizes=[10]), 'sizes must be'), (dict(backends=['gpu']), 'backends must be'),
+                                     (dict(group_size=0), 'positive ints'), (dict(threads=0), 'threads')])
+def test_benchmark_tokenizer_rejects_bad_parameters(tmp_path, monkeypatch, bad, msg):
+    monkeypatch.delenv('IN_TEST', raising=False)
+    with pytest.raises(pm.PapermillExecutionError, match=msg): _run(tmp_path, **bad)
+    assert not (tmp_path / 'out' / 'tokenizer_benchmark.json').exists()   # rejected before any work
