@@ -40,5 +40,5 @@ def test_generation_cache_is_reused(tmp_path):
 
 def test_bad_inputs_are_named(tmp_path):
     with pytest.raises(KeyError, match='unknown split'): SyntheticShapes('dev', 1, 64)
-    with pytest.raises(KeyError, match='unknown category'): SyntheticShapes('test', 1, 64, classes=['sofa'])
+    with pytest.raises(KeyError, match='unknown category'): SyntheticShapes('test', 1, 64, classes=['spaceship'])
     with pytest.raises(PointCloudError, match="Resample\\(4096, 'replace'\\)"): Resample(4096, 'fps')(SyntheticShapes('test', 1, 256)[0], np.random.default_rng(0))
