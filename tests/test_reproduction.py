@@ -5,7 +5,7 @@ import nbformat, papermill as pm, pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NBS = ROOT / 'nbs'
-REPRO = ['benchmark_tokenizer.ipynb']
+REPRO = ['benchmark_tokenizer.ipynb', 'pretrain_teacher.ipynb', 'distill.ipynb']
 
 @pytest.mark.parametrize('nb', REPRO)
 def test_parameters_tag_survives_clean(nb):

@@ -1,0 +1,35 @@
+"The shipped students, and the distillation notebook under papermill."
+import json
+from pathlib import Path
+import pytest, torch, papermill as pm
+from foundry_nb.student import embedded_students, embedded_student, StudentOutput
+from foundry_nb.teacher import load_teacher
+
+NBS = Path(__file__).resolve().parents[1] / 'nbs'
+
+def test_shipped_students_load_with_one_call():
+    names = embedded_students()
+    assert {'s1', 's4', 's16', 'gate_s16'} <= set(names), names
+    x = torch.randn(2, 1024, 3)
+    for n in names:
+        st = embedded_student(n)
+        assert st.meta['seed'] == 0 and st.meta['history'] and not st.training
+        with torch.no_grad(): o = st(x, torch.Generator().manual_seed(0))
+        assert isinstance(o, StudentOutput) and o.y.shape == (2, 64, load_teacher().cfg.dim) and torch.isfinite(o.y).all()
+
+def test_gated_student_budgets_need_no_retraining():
+    g = embedded_student('gate_s16'); x = torch.randn(1, 1024, 3)
+    with torch.no_grad(): counts = [g(x, torch.Generator().manual_seed(0), r=r).n_tokens for r in (0, 16, 32, 64)]
+    assert counts == [64, 64, 48, 16]
+
+def test_distill_notebook_smoke_and_bad_parameters(tmp_path, monkeypatch):
+    monkeypatch.delenv('IN_TEST', raising=False)
+    base = dict(asset_dir=str(tmp_path / 'assets'), run_dir=str(tmp_path / 'run'), out_dir=str(tmp_path / 'fig'))
+    small = dict(s_list=[2], gated_s=2, n_per_class=2, n_test_per_class=1, views=1, epochs=1, batch_size=12, latency_runs=2, threads=1)
+    pm.execute_notebook(str(NBS / 'distill.ipynb'), str(tmp_path / 'o.ipynb'), cwd=str(NBS), parameters={**base, **small}, progress_bar=False)
+    m = json.loads((tmp_path / 'fig' / 'distill.json').read_text())
+    assert set(m['rows']) == {'teacher', 's2', 'gate_s2'} and m['params']['seed'] == 0
+    assert {b['r'] for b in m['rows']['gate_s2']['budgets']} >= {0, 64}
+    assert (tmp_path / 'assets' / 'student_s2.pt').exists()
+    with pytest.raises(pm.PapermillExecutionError, match='s_list must be'):
+        pm.execute_notebook(str(NBS / 'distill.ipynb'), str(tmp_path / 'o2.ipynb'), cwd=str(NBS), parameters={**base, 's_list': [0]}, progress_bar=False)

@@ -1,0 +1,54 @@
+"The embedded teacher, checkpoint files on disk, and the pretraining notebook under papermill."
+import json, os
+from pathlib import Path
+import numpy as np, pytest, torch, papermill as pm
+from foundry_nb.teacher import load_teacher, EMBEDDED_TEACHER, official_state_dict, CheckpointError, PointEncoder, save_encoder
+
+NBS = Path(__file__).resolve().parents[1] / 'nbs'
+
+def test_embedded_teacher_loads_with_its_provenance():
+    assert EMBEDDED_TEACHER.exists(), 'the shipped teacher is missing: run nbs/pretrain_teacher.ipynb'
+    assert EMBEDDED_TEACHER.stat().st_size <= 10 * 2**20
+    t = load_teacher()
+    assert not t.training and t.cfg.dim == 192
+    m = t.meta
+    assert m['seed'] == 0 and m['params']['config'] == 'tiny' and m['steps'] > 0
+    p = m['probes']
+    assert p['pretrained']['linear_probe'] >= 0 and p['random']['linear_probe'] >= 0 and 'met' in m['bar']
+    with torch.no_grad(): f = t.pooled(torch.randn(2, 1024, 3), generator=torch.Generator().manual_seed(0))
+    assert f.shape == (2, 384) and torch.isfinite(f).all()
+
+@pytest.mark.parametrize('fmt', ['pointjepa', 'pointmae', 'pointbert'])
+def test_official_files_load_by_path(tmp_path, fmt):
+    torch.save(official_state_dict(fmt, depth=2), tmp_path / 'w.ckpt')
+    with pytest.raises(CheckpointError, match='missing'): load_teacher(tmp_path / 'w.ckpt')      # vit_s has 12 blocks
+    sd = official_state_dict(fmt); torch.save(sd, tmp_path / 'full.ckpt')
+    assert load_teacher(tmp_path / 'full.ckpt').cfg.depth == 12
+
+def test_truncated_and_foreign_files(tmp_path):
+    save_encoder(PointEncoder('tiny', depth=1), tmp_path / 'e.pt', seed=1)
+    (tmp_path / 'cut.pt').write_bytes((tmp_path / 'e.pt').read_bytes()[:5000])
+    with pytest.raises(CheckpointError, match='truncated or corrupt'): load_teacher(tmp_path / 'cut.pt')
+    torch.save({'weights': {}}, tmp_path / 'other.pt')
+    with pytest.raises(CheckpointError, match='unrecognised checkpoint'): load_teacher(tmp_path / 'other.pt')
+    with pytest.raises(FileNotFoundError): load_teacher(tmp_path / 'none.pt')
+
+def _run(tmp_path, **params):
+    base = dict(asset_path=str(tmp_path / 'teacher.pt'), run_dir=str(tmp_path / 'run'), out_dir=str(tmp_path / 'fig'))
+    pm.execute_notebook(str(NBS / 'pretrain_teacher.ipynb'), str(tmp_path / 'out.ipynb'), cwd=str(NBS), parameters={**base, **params}, progress_bar=False)
+
+def test_pretrain_notebook_smoke_and_resume(tmp_path, monkeypatch):
+    monkeypatch.delenv('IN_TEST', raising=False)
+    small = dict(n_per_class=2, n_test_per_class=2, epochs=1, warmup_epochs=0, fewshot_folds=1, batch_size=12, threads=1)
+    _run(tmp_path, **small)
+    m = json.loads((tmp_path / 'fig' / 'pretrain_teacher.json').read_text())
+    assert m['steps'] == 3 and m['params']['seed'] == 0 and (tmp_path / 'fig' / 'pretrain_teacher.png').exists()
+    t = load_teacher(tmp_path / 'teacher.pt'); assert t.meta['steps'] == 3
+    _run(tmp_path, **{**small, 'epochs': 2})            # resumes from run/train.pt: one more epoch only
+    assert json.loads((tmp_path / 'fig' / 'pretrain_teacher.json').read_text())['steps'] == 6
+
+@pytest.mark.parametrize('bad,msg', [(dict(config='vit_xl'), 'config must be'), (dict(epochs=0), 'epochs must be'), (dict(tau=[0.99, 0.9]), 'tau must be')])
+def test_pretrain_notebook_rejects_bad_parameters(tmp_path, monkeypatch, bad, msg):
+    monkeypatch.delenv('IN_TEST', raising=False)
+    with pytest.raises(pm.PapermillExecutionError, match=msg): _run(tmp_path, **bad)
+    assert not (tmp_path / 'teacher.pt').exists()
