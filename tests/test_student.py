@@ -25,7 +25,7 @@ def test_gated_student_budgets_need_no_retraining():
 def test_distill_notebook_smoke_and_bad_parameters(tmp_path, monkeypatch):
     monkeypatch.delenv('IN_TEST', raising=False)
     base = dict(asset_dir=str(tmp_path / 'assets'), run_dir=str(tmp_path / 'run'), out_dir=str(tmp_path / 'fig'))
-    small = dict(s_list=[2], gated_s=2, n_per_class=2, n_test_per_class=1, views=1, epochs=1, batch_size=12, latency_runs=2, threads=1)
+    small = dict(s_list=[2], gated_s=2, n_per_class=2, n_test_per_class=1, views=2, epochs=1, batch_size=12, latency_runs=2, threads=1)
     pm.execute_notebook(str(NBS / 'distill.ipynb'), str(tmp_path / 'o.ipynb'), cwd=str(NBS), parameters={**base, **small}, progress_bar=False)
     m = json.loads((tmp_path / 'fig' / 'distill.json').read_text())
     assert set(m['rows']) == {'teacher', 's2', 'gate_s2'} and m['params']['seed'] == 0
