@@ -10,7 +10,7 @@ from .tokenizer import fps_torch
 from .student import COMPRESSORS
 
 # %% auto #0
-__all__ = ['kmeans', 'KMeansCompressor', 'FPSCompressor', 'bipartite_merge_step', 'ToMeCompressor']
+__all__ = ['kmeans', 'KMeansCompressor', 'FPSCompressor', 'bipartite_merge_step', 'ToMeCompressor', 'kd_loss', 'train_specialist']
 
 # %% ../nbs/08_baselines.ipynb #8fe8d2ba
 def kmeans(X:torch.Tensor, # (B, n, f) points to cluster
@@ -79,3 +79,45 @@ class ToMeCompressor(nn.Module):
 
 # %% ../nbs/08_baselines.ipynb #9a705adb
 COMPRESSORS.update(kmeans=KMeansCompressor, fps=FPSCompressor, tome=ToMeCompressor)
+
+# %% ../nbs/08_baselines.ipynb #45f1ebe6
+def kd_loss(z_s:torch.Tensor, # (..., K) student logits
+            z_t:torch.Tensor, # (..., K) teacher logits
+            y:torch.Tensor, # (...) labels
+            tau:float=4.0, alpha:float=0.5)->torch.Tensor:
+    "Hinton KD: α·CE(z_s, y) + (1-α)·τ²·KL(softmax(z_t/τ) ‖ softmax(z_s/τ)), averaged over all rows."
+    z_s, z_t, y = z_s.flatten(0, -2), z_t.flatten(0, -2), y.flatten()
+    lt, ls = F.log_softmax(z_t / tau, -1), F.log_softmax(z_s / tau, -1)
+    kl = (lt.exp() * (lt - ls)).sum(-1).mean()
+    return alpha * F.cross_entropy(z_s, y) + (1 - alpha) * tau ** 2 * kl
+
+# %% ../nbs/08_baselines.ipynb #6cb76799
+from dataclasses import asdict as _asdict
+from .student import FoundryStudent, StudentConfig
+from .dso import anneal_tau
+
+def train_specialist(tuned, # the fine-tuned teacher: a `downstream.Classifier` or `downstream.Segmenter`
+                     train:dict, # token rows (`downstream.token_set`) of the task's training set
+                     cfg, # a `downstream.EvalConfig`: epochs, lr, batch size, seed, seg_points
+                     s:int=16, tau:float=4.0, alpha:float=0.5,
+                     ckpt_path=None):
+    "Distil the task logits of `tuned` into a same-size Foundry student with a fresh head; returns the trained model (its `.backbone` is the specialist)."
+    from foundry_nb.downstream import Classifier, Segmenter, ClsHead, SegHead, fit_head, encoder_of
+    kind = type(tuned).__name__                 # by name: the notebooks re-define these classes when they run
+    if kind not in ('Classifier', 'Segmenter'): raise TypeError(f"tuned must be a fine-tuned downstream.Classifier or Segmenter, got {kind}")
+    seg, enc = kind == 'Segmenter', encoder_of(tuned.backbone)
+    torch.manual_seed(cfg.seed)
+    st = FoundryStudent(StudentConfig(_asdict(enc.cfg), 'dso', s), enc)
+    head = SegHead(enc.cfg.dim, tuned.head.head[-1].out_channels, tuned.head.n_classes, cfg.seg_widths) if seg else ClsHead(2 * enc.cfg.dim, tuned.head.net[-1].out_features)
+    model, tuned = (Segmenter if seg else Classifier)(st, head), tuned.eval().requires_grad_(False)
+    keys = ('tokens', 'centers', 'points', 'labels', 'parts') if seg else ('tokens', 'centers', 'labels')
+    def loss_fn(m, b):
+        args = (b['tokens'], b['centers'], b['points'], b['labels']) if seg else (b['tokens'], b['centers'])
+        with torch.no_grad(): z_t = tuned(*args)
+        z_s = m(*args); loss = kd_loss(z_s, z_t, b['parts'] if seg else b['labels'], tau, alpha)
+        return loss, dict(agree=(z_s.argmax(-1) == z_t.argmax(-1)).float().mean().item())
+    from foundry_nb.student import TargetCache
+    ds = TargetCache(train, keys, n_sub=cfg.seg_points if seg else None, seed=cfg.seed)
+    fit_head(model, loss_fn, ds, cfg.train_config(batch_size=min(cfg.batch_size, len(ds))), 0, ckpt_path,
+             after_step=lambda m, st_, n: anneal_tau(m.backbone, st_, n))
+    return model.eval()

@@ -8,7 +8,23 @@ import json, sys
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['SECTIONS', 'START', 'END', 'render_results', 'update_readme', 'main']
+__all__ = ['SECTIONS', 'START', 'END', 'markdown_table', 'render_results', 'update_readme', 'main']
+
+# %% ../nbs/10_report.ipynb #7828f90c
+def markdown_table(rows:list, # dicts (one per row); nested dicts are flattened to 'a.b' columns
+                   columns:list|None=None, # the columns to show (default: all, in first-seen order)
+                   digits:int=1)->str:
+    "A GitHub-markdown table of `rows`; floats rounded to `digits`."
+    def flat(d, pre=''):
+        out = {}
+        for k, v in d.items():
+            if isinstance(v, dict): out.update(flat(v, f'{pre}{k}.'))
+            else: out[f'{pre}{k}'] = v
+        return out
+    rows = [flat(r) for r in rows]
+    cols = columns or list(dict.fromkeys(k for r in rows for k in r))
+    cell = lambda v: '' if v is None else (f'{v:.{digits}f}' if isinstance(v, float) else str(v))
+    return '\n'.join(['| ' + ' | '.join(cols) + ' |', '|' + '---|' * len(cols)] + ['| ' + ' | '.join(cell(r.get(c)) for c in cols) + ' |' for r in rows])
 
 # %% ../nbs/10_report.ipynb #d581bd34
 def _tokenizer(info)->list[str]:

@@ -108,33 +108,53 @@ def _weights_hash(m:nn.Module)->str:
     return h.hexdigest()[:12]
 
 @torch.no_grad()
-def cache_targets(teacher:PointEncoder, dataset, n_points:int=1024, views:int=1, seed:int=0, layer:int=-1, norm:str='ln',
-                  batch_size:int=64, cache_dir=None)->dict:
-    "Teacher targets for every (shape, view): arrays points, tokens, centers, targets (float16), labels; cached to disk."
-    key = hashlib.sha1(json.dumps(dict(t=_weights_hash(teacher), n=len(dataset), name=dataset.get(0)['name'], np=n_points, v=views, s=seed, l=layer, norm=norm)).encode()).hexdigest()[:16]
-    path = Path(cache_dir or default_cache_dir()) / f'targets-{key}.npz'
-    if path.exists():
+def cache_targets(teacher:PointEncoder, # the encoder whose tokenizer (and, with `targets`, blocks) run once here
+                  dataset, n_points:int=1024, views:int=1, seed:int=0, layer:int=-1, norm:str='ln',
+                  batch_size:int=64, cache_dir=None, # None: `default_cache_dir()`; False: no disk cache
+                  targets:bool=True, # False: tokens only (keyed by the tokenizer's weights alone, shared by every student)
+                 )->dict:
+    "Per (view, shape) rows: points, parts, tokens, centers, labels and, with `targets`, the teacher's targets (float16); cached to disk."
+    if len(dataset) == 0: raise ValueError("cache_targets: the dataset is empty")
+    owner = teacher if targets else nn.ModuleList([teacher.tokenizer] + ([teacher.tokenizer_to_encoder] if teacher.tokenizer_to_encoder is not None else []))
+    key = hashlib.sha1(json.dumps(dict(t=_weights_hash(owner), n=len(dataset), name=dataset.get(0)['name'], last=dataset.get(len(dataset) - 1)['name'],
+                                       np=n_points, v=views, s=seed, l=layer, norm=norm, tg=targets, fmt=2)).encode()).hexdigest()[:16]
+    path = Path(cache_dir or default_cache_dir()) / f"{'targets' if targets else 'tokens'}-{key}.npz"
+    if cache_dir is not False and path.exists():
         with np.load(path) as z: return {k: z[k] for k in z.files}
     teacher = teacher.eval(); plain = Compose(Resample(n_points, 'fps'), Normalize())
     aug = Compose(Resample(n_points, 'fps'), RandomScale(0.8, 1.2), Normalize(), RandomRotate('y'))
-    out = {k: [] for k in ('points', 'tokens', 'centers', 'targets', 'labels')}
+    out = {k: [] for k in ('points', 'parts', 'tokens', 'centers', 'labels') + (('targets',) if targets else ())}
     items = [(v, i) for v in range(views) for i in range(len(dataset))]
     for b in range(0, len(items), batch_size):
         ss = [(plain if v == 0 else aug)(dataset.get(i), np.random.default_rng((seed, v, i))) for v, i in items[b:b + batch_size]]
         pts = torch.from_numpy(np.stack([s['points'] for s in ss]))
-        o = teacher(pts, torch.Generator().manual_seed((seed + b) % 2**31))   # deterministic groups for any FPS start mode
-        for k, v in (('points', pts), ('tokens', o.tokens), ('centers', o.centers), ('targets', teacher.targets(o, layer, norm))): out[k].append(v.numpy())
-        out['labels'].append(np.array([s['label'] for s in ss]))
+        g = torch.Generator().manual_seed((seed + b) % 2**31)   # deterministic groups for any FPS start mode
+        T, C = teacher.tokens(pts, g)
+        for k, v in (('points', pts), ('tokens', T), ('centers', C)): out[k].append(v.numpy())
+        if targets: out['targets'].append(teacher.targets(teacher.encode(T, C), layer, norm).numpy().astype(np.float16))
+        out['labels'].append(np.array([s['label'] for s in ss])); out['parts'].append(np.stack([s['parts'] for s in ss]).astype(np.int16))
     out = {k: np.concatenate(v) for k, v in out.items()}
-    out['targets'] = out['targets'].astype(np.float16)
-    atomic_save_npz(path, **out); return out
+    if cache_dir is not False: atomic_save_npz(path, **out)
+    return out
 
 class TargetCache:
-    "A dataset over cached (tokens, centers, targets) rows."
-    def __init__(self, arrays:dict): self.a = arrays
-    def __len__(self): return len(self.a['targets'])
-    def __getitem__(self, i): return dict(tokens=torch.from_numpy(self.a['tokens'][i]), centers=torch.from_numpy(self.a['centers'][i]),
-                                          targets=torch.from_numpy(self.a['targets'][i].astype(np.float32)))
+    "A dataset over cached rows: the arrays named by `keys`; `n_sub` draws a fresh subset of points (and parts) per item and epoch."
+    def __init__(self, arrays:dict, keys=('tokens', 'centers', 'targets'), n_sub:int|None=None, seed:int=0):
+        missing = [k for k in keys if k not in arrays]
+        if missing: raise KeyError(f"the cache has no {missing} (it has {sorted(arrays)})")
+        self.a, self.keys, self.n_sub, self.seed, self.epoch = arrays, keys, n_sub, seed, 0
+    def __len__(self): return len(self.a[self.keys[0]])
+    def set_epoch(self, e:int): self.epoch = e
+    def __getitem__(self, i):
+        sub = None
+        if self.n_sub and 'points' in self.a and self.n_sub < self.a['points'].shape[1]:
+            sub = np.sort(np.random.default_rng((self.seed, self.epoch, i)).choice(self.a['points'].shape[1], self.n_sub, replace=False))
+        def get(k):
+            v = self.a[k][i]
+            if sub is not None and k in ('points', 'parts'): v = v[sub]
+            v = torch.as_tensor(np.asarray(v))
+            return v.float() if v.is_floating_point() else v.long()
+        return {k: get(k) for k in self.keys}
 
 # %% ../nbs/07_student.ipynb #8785bc2b
 def distill_loss(beta:float=2.0):
