@@ -1,0 +1,51 @@
+"papermill smoke runs of the paper-reproduction notebooks (ablations, fewshot, efficiency, transfer), their parameter checks, and the README results generated from what they write."
+import json
+from pathlib import Path
+import nbformat, papermill as pm, pytest
+from foundry_nb.report import render_results, update_readme, START, END
+
+NBS = Path(__file__).resolve().parents[1] / 'nbs'
+SMOKE = {
+    'ablations': dict(s_list=[1, 4], compressors=['dso', 'kmeans'], residual_off_s=[4], n_per_class=2, n_test_per_class=1, n_points=512, distill_epochs=1,
+                      batch_size=12, finetune_epochs=1, finetune_frozen_epochs=1, seg_epochs=1, seg_points=32, seg_widths=[16, 8], threads=1),
+    'fewshot': dict(settings=['5way10shot'], folds=1, students=['s1'], baselines=['fps'], n_per_class=10, n_test_per_class=20, n_points=512, epochs=1,
+                    distill_epochs=1, real_folds=1, threads=1),
+    'efficiency': dict(students=['s1', 'gate_s16'], gate_budgets=[0, 64], runs=2, scaling_points=[1000, 20000], paper_groups=256, threads=1),
+    'transfer': dict(specialist_s=4, n_per_class=2, n_test_per_class=1, n_points=512, epochs=1, frozen_epochs=0, batch_size=12, seg_points=32, seg_widths=[16, 8], threads=1),
+}
+BAD = [('ablations', dict(compressors=['dso', 'bogus']), 'choose one of'), ('ablations', dict(s_list=[0]), 'parameter s_list'),
+       ('ablations', dict(finetune_frozen_epochs=9), 'finetune_frozen_epochs'), ('fewshot', dict(settings=['5way']), "form '5way10shot'"),
+       ('fewshot', dict(n_per_class=5), 'n_per_class must be'), ('efficiency', dict(students=['s99']), 'parameter students'),
+       ('efficiency', dict(device='tpu'), 'parameter device'), ('transfer', dict(kd_alpha=2.0), 'parameter kd_alpha')]
+
+def _run(tmp_path, nb, **params):
+    base = dict(out_dir=str(tmp_path / 'fig'), **({} if nb == 'efficiency' else dict(run_dir=str(tmp_path / 'run'))))
+    pm.execute_notebook(str(NBS / f'{nb}.ipynb'), str(tmp_path / f'{nb}.out.ipynb'), cwd=str(NBS), parameters={**base, **params}, progress_bar=False)
+    return tmp_path / 'fig'
+
+@pytest.mark.parametrize('nb', list(SMOKE))
+def test_parameters_tag(nb):
+    assert sum('parameters' in c.metadata.get('tags', []) for c in nbformat.read(NBS / f'{nb}.ipynb', as_version=4).cells) == 1
+
+@pytest.mark.parametrize('nb', list(SMOKE))
+def test_smoke_run_writes_figures_json_and_readme_section(tmp_path, monkeypatch, nb):
+    monkeypatch.delenv('IN_TEST', raising=False)
+    fig = _run(tmp_path, nb, **SMOKE[nb])
+    m = json.loads((fig / f'{nb}.json').read_text())
+    assert m['seed'] == 0 and m['foundry_nb'] and m['machine'] and all(m['params'][k] == v for k, v in SMOKE[nb].items() if k in m['params'])
+    assert [p for p in fig.glob('*.png') if p.stat().st_size > 1000]
+    if nb == 'ablations': assert set(m['rows']) == {'teacher', 'dso_s1', 'dso_s4', 'kmeans_s1', 'kmeans_s4', 'dso_s4_nores'} and m['gate']
+    if nb == 'transfer': assert [r['backbone'] for r in m['rows']] == ['teacher', 'foundry', 'kd_cls', 'kd_seg']
+    if nb == 'efficiency': assert [r['N'] for r in m['scaling']] == [1000, 20000]
+    if nb == 'fewshot': assert set(m['results']['5way10shot']) == {'teacher', 's1', 'fps_s16'}
+    md = render_results(fig)                       # the README section is generated from this JSON
+    title = dict(ablations='### Ablations', fewshot='### Few-shot', efficiency='### Efficiency', transfer='### Generalist vs specialists')[nb]
+    assert title in md and 'Paper' in md
+    readme = tmp_path / 'README.md'; readme.write_text(f'# x\n{START}\n{END}\n')
+    assert update_readme(readme, fig) and title in readme.read_text()
+
+@pytest.mark.parametrize('nb,bad,msg', BAD)
+def test_bad_parameters_rejected_before_work(tmp_path, monkeypatch, nb, bad, msg):
+    monkeypatch.delenv('IN_TEST', raising=False)
+    with pytest.raises(pm.PapermillExecutionError, match=msg): _run(tmp_path, nb, **{**SMOKE[nb], **bad})
+    assert not (tmp_path / 'fig' / f'{nb}.json').exists() and not (tmp_path / 'run' / 'rows.json').exists()
