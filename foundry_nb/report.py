@@ -123,9 +123,11 @@ def _fewshot(m)->list[str]:
         gap = res[c10]['teacher']['accuracy'] - res[c10]['s1']['accuracy']
         out += ['', f"- Paper: 96.1 (teacher) vs 91.8 with one SuperToken on 10-shot, a gap of 4.3 points. Here ({c10}): teacher {res[c10]['teacher']['accuracy']:.1f}, "
                 f"s = 1 {res[c10]['s1']['accuracy']:.1f}, a gap of {gap:.1f} points: " + ('the one-SuperToken student stays as close as in the paper.' if gap <= 4.3 else 'a larger gap than the paper reports.')]
-    if p.get('baselines'):
-        out.append(f"- Unequal training: the baselines are distilled in this notebook ({p['distill_epochs']} epochs on {p['n_per_class']} shapes per category), the shipped "
-                   "students in `distill.ipynb` (40 epochs on two views of 80), so the students-vs-baselines comparison favours the students; `ablations.ipynb` compares compressors at equal budgets.")
+    st = m.get('student_training') or {}
+    if p.get('baselines') and st:
+        sched = '; '.join(f"{n}: {v['epochs']} epochs on {v['views']} views of {v['n_per_class']}" for n, v in st.items() if v.get('epochs'))
+        out.append(f"- Unequal training: the baselines are distilled in this notebook ({p['distill_epochs']} epochs on {p['n_per_class']} shapes per category), the "
+                   f"students elsewhere ({sched} shapes per category), so the students-vs-baselines comparison favours the students; `ablations.ipynb` compares compressors at equal budgets.")
     return out + ['', '![few-shot](figures/fewshot.png)']
 
 # %% ../nbs/10_report.ipynb #5be49b8b
