@@ -93,7 +93,7 @@ def kd_loss(z_s:torch.Tensor, # (..., K) student logits
 
 # %% ../nbs/08_baselines.ipynb #6cb76799
 from dataclasses import asdict as _asdict
-from .student import FoundryStudent, StudentConfig
+from .student import FoundryStudent, StudentConfig, TargetCache
 from .dso import anneal_tau
 
 def train_specialist(tuned, # the fine-tuned teacher: a `downstream.Classifier` or `downstream.Segmenter`
@@ -116,7 +116,6 @@ def train_specialist(tuned, # the fine-tuned teacher: a `downstream.Classifier` 
         with torch.no_grad(): z_t = tuned(*args)
         z_s = m(*args); loss = kd_loss(z_s, z_t, b['parts'] if seg else b['labels'], tau, alpha)
         return loss, dict(agree=(z_s.argmax(-1) == z_t.argmax(-1)).float().mean().item())
-    from foundry_nb.student import TargetCache
     ds = TargetCache(train, keys, n_sub=cfg.seg_points if seg else None, seed=cfg.seed)
     fit_head(model, loss_fn, ds, cfg.train_config(batch_size=min(cfg.batch_size, len(ds))), 0, ckpt_path,
              after_step=lambda m, st_, n: anneal_tau(m.backbone, st_, n))

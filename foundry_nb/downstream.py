@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 import foundry_nb
-from .teacher import PointEncoder, pool_max_mean, jsonable
+from .teacher import PointEncoder, pool_max_mean, jsonable, save_json
 from .student import cache_targets, TargetCache
 from .tokenizer import knn_torch
 from .probe import linear_probe
@@ -18,9 +18,9 @@ from .training import Trainer, TrainConfig, resolve_device
 
 # %% auto #0
 __all__ = ['TASKS', 'encoder_of', 'token_set', 'features', 'propagate', 'ClsHead', 'SegHead', 'restricted_argmax', 'shape_iou',
-           'part_miou', 'Classifier', 'Segmenter', 'fit_head', 'EvalConfig', 'record', 'save_records',
-           'pooled_features', 'linear_eval', 'finetune_eval', 'dataset_parts', 'seg_predict', 'partseg_eval',
-           'fewshot_eval', 'evaluate', 'transfer_table', 'transfer_rows']
+           'part_miou', 'Classifier', 'Segmenter', 'fit_head', 'EvalConfig', 'record', 'pooled_features', 'linear_eval',
+           'finetune_eval', 'dataset_parts', 'seg_predict', 'partseg_eval', 'fewshot_eval', 'evaluate',
+           'transfer_table', 'transfer_rows']
 
 # %% ../nbs/09_downstream.ipynb #2772a6c8
 def encoder_of(backbone)->PointEncoder:
@@ -33,8 +33,7 @@ def token_set(backbone, # teacher or student: its tokenizer is used
               dataset, # a `PointDataset` (with part labels for segmentation)
               n_points:int=1024, views:int=1, seed:int=0, cache_dir=None)->dict:
     "Tokenized rows of `dataset` (arrays points, parts, tokens, centers, labels; `views` rows per shape, view-major)."
-    ts = cache_targets(encoder_of(backbone), dataset, n_points, views, seed, cache_dir=cache_dir, targets=False)
-    ts['views'] = np.array(views); return ts
+    return cache_targets(encoder_of(backbone), dataset, n_points, views, seed, cache_dir=cache_dir, targets=False)
 
 def features(backbone, tokens:torch.Tensor, centers:torch.Tensor, r=None)->tuple:
     "(pooled (B, 2d), per-token (B, c, d)) features of any backbone, from its tokens and centers."
@@ -143,7 +142,7 @@ class Segmenter(_Tuned):
 # %% ../nbs/09_downstream.ipynb #c83385be
 def _tunable(backbone)->set:
     "Names of the backbone parameters fine-tuning may change: everything but the (cached) tokenizer and positional MLP."
-    enc = encoder_of(backbone); frozen = {id(p) for m in (enc.tokenizer, enc.tokenizer_to_encoder, enc.positional_encoding) if m is not None for p in m.parameters()}
+    frozen = {id(p) for p in encoder_of(backbone).input_stage().parameters()}
     return {n for n, p in backbone.named_parameters() if id(p) not in frozen}
 
 def fit_head(model:_Tuned, # a `Classifier` or `Segmenter`
@@ -154,12 +153,11 @@ def fit_head(model:_Tuned, # a `Classifier` or `Segmenter`
     model._tunable = _tunable(model.backbone); model.frozen = False
     for n, p in model.backbone.named_parameters(): p.requires_grad_(n in model._tunable)
     always = frozen_epochs >= cfg.epochs
-    steps_frozen = frozen_epochs * (len(dataset) // cfg.batch_size if cfg.drop_last else -(-len(dataset) // cfg.batch_size))
     def unfreeze(m, step, total):
-        if m.frozen and not always and step >= steps_frozen: m.freeze(False)
+        if m.frozen and not always and step >= frozen_epochs * t.batches_per_epoch: m.freeze(False)
         if after_step: after_step(m, step, total)
     t = Trainer(model, loss_fn, dataset, cfg, ckpt_path, after_step=unfreeze)   # the optimizer knows every tunable weight from the start
-    model.freeze(always or t.step < steps_frozen)                                # (a resumed run may be past the switch)
+    model.freeze(always or t.step < frozen_epochs * t.batches_per_epoch)         # (a resumed run may be past the switch)
     t.fit(); model.freeze(True); return t
 
 # %% ../nbs/09_downstream.ipynb #30b63c4b
@@ -204,10 +202,7 @@ def record(task:str, backbone:str, metrics:dict, cfg:EvalConfig, data:str='', **
     return jsonable(dict(task=task, backbone=backbone, metrics=metrics, seed=cfg.seed, config=asdict(cfg), data=data,
                          foundry_nb=foundry_nb.__version__, torch=torch.__version__, **extra))
 
-def save_records(records:list, path)->Path:
-    "Write result records atomically as JSON."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True); tmp = path.with_suffix(path.suffix + '.tmp')
-    tmp.write_text(json.dumps(jsonable(records), indent=1)); os.replace(tmp, path); return path
+
 
 # %% ../nbs/09_downstream.ipynb #c8f9673f
 def _batches(ts:dict, bs:int=64):

@@ -8,10 +8,10 @@ import datetime, hashlib, json, os, platform, statistics, time
 from pathlib import Path
 import numpy as np, torch
 import foundry_nb
-from .teacher import jsonable
+from .teacher import jsonable, save_json   # save_json: the kit's one atomic JSON writer
 
 # %% auto #0
-__all__ = ['check', 'run_info', 'save_json', 'ResultStore', 'latency_ms', 'peak_memory_mb', 'distill_student']
+__all__ = ['check', 'run_info', 'ResultStore', 'latency_ms', 'peak_memory_mb', 'distill_student']
 
 # %% ../nbs/11_experiments.ipynb #bfb7631a
 def check(name:str, value, kind=int, lo=None, hi=None, choices=None, each:bool=False):
@@ -34,11 +34,6 @@ def run_info(params:dict, seed:int)->dict:
     return jsonable(dict(foundry_nb=foundry_nb.__version__, torch=torch.__version__, machine=f'{platform.machine()}, {os.cpu_count()} cores',
                          device='cuda: ' + torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu', threads=torch.get_num_threads(),
                          date=datetime.date.today().isoformat(), seed=seed, params=params))
-
-def save_json(obj, path)->Path:
-    "Write JSON atomically (a crash never leaves a half-written file)."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True); tmp = path.with_suffix(path.suffix + '.tmp')
-    tmp.write_text(json.dumps(jsonable(obj), indent=1)); os.replace(tmp, path); return path
 
 # %% ../nbs/11_experiments.ipynb #aed5051a
 class ResultStore:

@@ -61,9 +61,7 @@ class FoundryStudent(nn.Module):
         if cfg.freeze_tokenizer: self.frozen_modules().requires_grad_(False)
         if cfg.freeze_blocks: self.backbone.encoder.requires_grad_(False)
 
-    def frozen_modules(self)->nn.ModuleList:
-        m = [self.backbone.tokenizer, self.backbone.positional_encoding]
-        return nn.ModuleList(m + ([self.backbone.tokenizer_to_encoder] if self.backbone.tokenizer_to_encoder is not None else []))
+    def frozen_modules(self)->nn.ModuleList: return self.backbone.input_stage()
 
 # %% ../nbs/07_student.ipynb #ab977b65
 def forward_tokens(self:FoundryStudent, T, centers, r=None)->StudentOutput:
@@ -113,11 +111,11 @@ def cache_targets(teacher:PointEncoder, # the encoder whose tokenizer (and, with
                   batch_size:int=64, cache_dir=None, # None: `default_cache_dir()`; False: no disk cache
                   targets:bool=True, # False: tokens only (keyed by the tokenizer's weights alone, shared by every student)
                  )->dict:
-    "Per (view, shape) rows: points, parts, tokens, centers, labels and, with `targets`, the teacher's targets (float16); cached to disk."
+    "Per (view, shape) rows (view-major): points, parts, tokens, centers, labels and, with `targets`, the teacher's targets (float16), and `views`; cached to disk."
     if len(dataset) == 0: raise ValueError("cache_targets: the dataset is empty")
-    owner = teacher if targets else nn.ModuleList([teacher.tokenizer] + ([teacher.tokenizer_to_encoder] if teacher.tokenizer_to_encoder is not None else []))
+    owner = teacher if targets else teacher.input_stage()
     key = hashlib.sha1(json.dumps(dict(t=_weights_hash(owner), n=len(dataset), name=dataset.get(0)['name'], last=dataset.get(len(dataset) - 1)['name'],
-                                       np=n_points, v=views, s=seed, l=layer, norm=norm, tg=targets, fmt=2)).encode()).hexdigest()[:16]
+                                       np=n_points, v=views, s=seed, l=layer, norm=norm, tg=targets, fmt=3)).encode()).hexdigest()[:16]
     path = Path(cache_dir or default_cache_dir()) / f"{'targets' if targets else 'tokens'}-{key}.npz"
     if cache_dir is not False and path.exists():
         with np.load(path) as z: return {k: z[k] for k in z.files}
@@ -133,7 +131,7 @@ def cache_targets(teacher:PointEncoder, # the encoder whose tokenizer (and, with
         for k, v in (('points', pts), ('tokens', T), ('centers', C)): out[k].append(v.numpy())
         if targets: out['targets'].append(teacher.targets(teacher.encode(T, C), layer, norm).numpy().astype(np.float16))
         out['labels'].append(np.array([s['label'] for s in ss])); out['parts'].append(np.stack([s['parts'] for s in ss]).astype(np.int16))
-    out = {k: np.concatenate(v) for k, v in out.items()}
+    out = {k: np.concatenate(v) for k, v in out.items()}; out['views'] = np.array(views)
     if cache_dir is not False: atomic_save_npz(path, **out)
     return out
 

@@ -14,7 +14,7 @@ from .tokenizer import PointTokenizer, positional_encoding
 # %% auto #0
 __all__ = ['CONFIGS', 'EMBEDDED_TEACHER', 'Attention', 'DropPath', 'Mlp', 'Block', 'TransformerEncoder', 'EncoderConfig',
            'get_config', 'EncoderOutput', 'pool_max_mean', 'seg_layers', 'PointEncoder', 'CheckpointError',
-           'atomic_torch_save', 'torch_load', 'jsonable', 'save_encoder', 'load_state', 'load_encoder',
+           'atomic_torch_save', 'torch_load', 'jsonable', 'save_json', 'save_encoder', 'load_state', 'load_encoder',
            'official_state_dict', 'load_pointjepa', 'load_pointmae', 'load_pointbert', 'detect_format', 'load_teacher',
            'count_flops']
 
@@ -157,6 +157,10 @@ class PointEncoder(nn.Module):
 
     def _out(self, x, generator=None): return x if isinstance(x, EncoderOutput) else self(x, generator)
 
+    def input_stage(self)->nn.ModuleList:
+        "The tokenizer, its projection and the positional MLP: what students keep frozen and token caches are keyed on."
+        return nn.ModuleList([m for m in (self.tokenizer, self.tokenizer_to_encoder, self.positional_encoding) if m is not None])
+
     def targets(self, x, layer:int=-1, norm:str='ln', generator=None):
         "Per-token distillation targets (B, c, d): block `layer` + parameter-free LN ('ln'), or the final-LN output ('final')."
         o = self._out(x, generator)
@@ -205,6 +209,12 @@ def jsonable(o):
     "Plain python (JSON) values only: numpy scalars/arrays and tensors become numbers/lists (so weights_only loading works)."
     import json
     return json.loads(json.dumps(o, default=lambda v: v.tolist() if hasattr(v, 'tolist') else str(v)))
+
+def save_json(obj, path)->Path:
+    "Write `jsonable(obj)` as JSON atomically (a crash never leaves a half-written file)."
+    import json
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True); tmp = path.with_suffix(path.suffix + '.tmp')
+    tmp.write_text(json.dumps(jsonable(obj), indent=1)); os.replace(tmp, path); return path
 
 def save_encoder(model:PointEncoder, path, **meta):
     "Save weights + configuration + metadata (seed, metrics, ...; JSON values) atomically."
