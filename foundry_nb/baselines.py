@@ -10,7 +10,8 @@ from .tokenizer import fps_torch
 from .student import COMPRESSORS
 
 # %% auto #0
-__all__ = ['kmeans', 'KMeansCompressor', 'FPSCompressor', 'bipartite_merge_step', 'ToMeCompressor', 'kd_loss', 'train_specialist']
+__all__ = ['kmeans', 'KMeansCompressor', 'FPSCompressor', 'bipartite_merge_step', 'ToMeCompressor', 'kd_loss', 'teacher_features',
+           'train_specialist']
 
 # %% ../nbs/08_baselines.ipynb #8fe8d2ba
 def kmeans(X:torch.Tensor, # (B, n, f) points to cluster
@@ -93,8 +94,18 @@ def kd_loss(z_s:torch.Tensor, # (..., K) student logits
 
 # %% ../nbs/08_baselines.ipynb #6cb76799
 from dataclasses import asdict as _asdict
+import numpy as np
 from .student import FoundryStudent, StudentConfig, TargetCache
 from .dso import anneal_tau
+
+@torch.no_grad()
+def teacher_features(tuned, rows:dict, per_token:bool, bs:int=64)->np.ndarray:
+    "The frozen fine-tuned teacher's backbone features of every row, computed once (pooled, or per-token in float16)."
+    tuned.eval(); out = []
+    for i in range(0, len(rows['tokens']), bs):
+        f = tuned.features(torch.from_numpy(rows['tokens'][i:i + bs]), torch.from_numpy(rows['centers'][i:i + bs]))[1 if per_token else 0]
+        out.append(f.numpy().astype(np.float16 if per_token else np.float32))
+    return np.concatenate(out)
 
 def train_specialist(tuned, # the fine-tuned teacher: a `downstream.Classifier` or `downstream.Segmenter`
                      train:dict, # token rows (`downstream.token_set`) of the task's training set
@@ -110,10 +121,11 @@ def train_specialist(tuned, # the fine-tuned teacher: a `downstream.Classifier` 
     st = FoundryStudent(StudentConfig(_asdict(enc.cfg), 'dso', s), enc)
     head = SegHead(enc.cfg.dim, tuned.head.head[-1].out_channels, tuned.head.n_classes, cfg.seg_widths) if seg else ClsHead(2 * enc.cfg.dim, tuned.head.net[-1].out_features)
     model, tuned = (Segmenter if seg else Classifier)(st, head), tuned.eval().requires_grad_(False)
-    keys = ('tokens', 'centers', 'points', 'labels', 'parts') if seg else ('tokens', 'centers', 'labels')
+    keys = ('tokens', 'centers', 'points', 'labels', 'parts', 't_feat') if seg else ('tokens', 'centers', 'labels', 't_feat')
+    train = dict(train, t_feat=teacher_features(tuned, train, seg))
     def loss_fn(m, b):
         args = (b['tokens'], b['centers'], b['points'], b['labels']) if seg else (b['tokens'], b['centers'])
-        with torch.no_grad(): z_t = tuned(*args)
+        with torch.no_grad(): z_t = tuned.head(b['t_feat'], *args[1:]) if seg else tuned.head(b['t_feat'])   # the teacher's head on its cached features
         z_s = m(*args); loss = kd_loss(z_s, z_t, b['parts'] if seg else b['labels'], tau, alpha)
         return loss, dict(agree=(z_s.argmax(-1) == z_t.argmax(-1)).float().mean().item())
     ds = TargetCache(train, keys, n_sub=cfg.seg_points if seg else None, seed=cfg.seed)
