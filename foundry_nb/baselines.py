@@ -5,7 +5,7 @@
 # %% ../nbs/08_baselines.ipynb #37bdcbd2
 from __future__ import annotations
 import torch, torch.nn as nn, torch.nn.functional as F
-from .dso import cam_pool
+from .dso import cam_pool, check_supertokens
 from .tokenizer import fps_torch
 from .student import COMPRESSORS
 
@@ -34,6 +34,7 @@ class KMeansCompressor(nn.Module):
         if on not in ('features', 'centers'): raise ValueError(f"on must be 'features' or 'centers', got {on!r}")
         self.s, self.iters, self.on, self.seed = s, iters, on, seed
     def forward(self, T, pos, centers):
+        check_supertokens(self.s, T.shape[1])
         with torch.no_grad(): cam = kmeans(T if self.on == 'features' else centers, self.s, self.iters, self.seed)
         return cam_pool(cam, T), cam_pool(cam, pos), cam
 
@@ -42,7 +43,7 @@ class FPSCompressor(nn.Module):
     "FPS-Student's compressor: s tokens picked by FPS over their centers; each token routed to the nearest pick."
     def __init__(self, dim:int, s:int): super().__init__(); self.s = s
     def forward(self, T, pos, centers):
-        idx = fps_torch(centers, self.s)
+        check_supertokens(self.s, T.shape[1]); idx = fps_torch(centers, self.s)
         pick = lambda x: x.gather(1, idx[..., None].expand(-1, -1, x.shape[-1]))
         cam = F.one_hot(torch.cdist(centers, pick(centers)).argmin(-1), self.s).to(T.dtype)
         return pick(T), pick(pos), cam
@@ -71,7 +72,7 @@ class ToMeCompressor(nn.Module):
     "ToMe-style compressor: repeated bipartite soft matching with size-weighted merges down to s tokens."
     def __init__(self, dim:int, s:int): super().__init__(); self.s = s
     def forward(self, T, pos, centers):
-        B, c, _ = T.shape; x, size = T, T.new_ones(B, c); src = torch.arange(c, device=T.device).expand(B, -1)
+        check_supertokens(self.s, T.shape[1]); B, c, _ = T.shape; x, size = T, T.new_ones(B, c); src = torch.arange(c, device=T.device).expand(B, -1)
         with torch.no_grad():
             while x.shape[1] > self.s:
                 x, size, src = bipartite_merge_step(x, size, src, min((x.shape[1] + 1) // 2, x.shape[1] - self.s))
@@ -97,14 +98,15 @@ from dataclasses import asdict as _asdict
 import numpy as np
 from .student import FoundryStudent, StudentConfig, TargetCache
 from .dso import anneal_tau
+from .teacher import module_device
 
 @torch.no_grad()
 def teacher_features(tuned, rows:dict, per_token:bool, bs:int=64)->np.ndarray:
     "The frozen fine-tuned teacher's backbone features of every row, computed once (pooled, or per-token in float16)."
     tuned.eval(); out = []
     for i in range(0, len(rows['tokens']), bs):
-        f = tuned.features(torch.from_numpy(rows['tokens'][i:i + bs]), torch.from_numpy(rows['centers'][i:i + bs]))[1 if per_token else 0]
-        out.append(f.numpy().astype(np.float16 if per_token else np.float32))
+        f = tuned.features(*(torch.from_numpy(rows[k][i:i + bs]).to(module_device(tuned)) for k in ('tokens', 'centers')))[1 if per_token else 0]
+        out.append(f.float().cpu().numpy().astype(np.float16 if per_token else np.float32))
     return np.concatenate(out)
 
 def train_specialist(tuned, # the fine-tuned teacher: a `downstream.Classifier` or `downstream.Segmenter`

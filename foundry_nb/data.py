@@ -4,19 +4,20 @@
 
 # %% ../nbs/00_data.ipynb #9e734f35
 from __future__ import annotations
-import hashlib, json, os, pickle, math
+import hashlib, io, json, os, pickle, math, uuid, warnings, zipfile, zlib
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 
 # %% auto #0
 __all__ = ['PRIMITIVES', 'CATEGORIES', 'CLASSES', 'PART_OFFSETS', 'N_PARTS', 'PART_NAMES', 'GENERATOR_VERSION', 'SPLITS',
-           'PointCloudError', 'check_points', 'make_sample', 'box_area', 'box_sample', 'frustum_area', 'frustum_sample',
-           'ellipsoid_area', 'ellipsoid_sample', 'torus_area', 'torus_sample', 'rot', 'Part', 'chair', 'stool', 'table',
-           'bench', 'bed', 'mug', 'cup', 'vase', 'bottle', 'lamp', 'rocket', 'airplane', 'car', 'guitar', 'desk',
-           'sofa', 'bowl', 'can', 'category_parts', 'sample_shape', 'plot_cloud', 'default_cache_dir',
-           'atomic_save_npz', 'generate_shapes', 'Normalize', 'Resample', 'RandomScale', 'RandomTranslate',
-           'RandomRotate', 'Compose', 'PointDataset', 'SyntheticShapes', 'plot_gallery', 'write_fewshot', 'make_scene']
+           'PLAIN_DATA_GLOBALS', 'PointCloudError', 'check_points', 'make_sample', 'box_area', 'box_sample',
+           'frustum_area', 'frustum_sample', 'ellipsoid_area', 'ellipsoid_sample', 'torus_area', 'torus_sample', 'rot',
+           'Part', 'chair', 'stool', 'table', 'bench', 'bed', 'mug', 'cup', 'vase', 'bottle', 'lamp', 'rocket',
+           'airplane', 'car', 'guitar', 'desk', 'sofa', 'bowl', 'can', 'category_parts', 'sample_shape', 'plot_cloud',
+           'default_cache_dir', 'unique_tmp', 'atomic_save_npz', 'load_npz_cache', 'generate_shapes',
+           'safe_pickle_load', 'Normalize', 'Resample', 'RandomScale', 'RandomTranslate', 'RandomRotate', 'Compose',
+           'PointDataset', 'SyntheticShapes', 'plot_gallery', 'write_fewshot', 'make_scene']
 
 # %% ../nbs/00_data.ipynb #b001b222
 class PointCloudError(ValueError):
@@ -27,6 +28,7 @@ def check_points(pts, # array-like (N, C) with C >= 3: xyz first
                  src:str='points', # what to call the input in the error message (e.g. a file name)
                  min_points:int=1, # fewer points than this is an error (e.g. the tokenizer's group size)
                  ndim:int=2, # expected rank: 2 for one cloud (N, C), 3 for a batch (B, N, C)
+                 max_abs:float=1e6, # larger |coordinates| are refused (overflow in float32 squares; likely wrong units)
                 )->np.ndarray:
     "Validate a point array and return it as a float array; raise `PointCloudError` naming `src` otherwise."
     a = pts.detach().cpu().numpy() if hasattr(pts, 'detach') else np.asarray(pts)
@@ -38,6 +40,8 @@ def check_points(pts, # array-like (N, C) with C >= 3: xyz first
     if n < min_points: raise PointCloudError(f"{src}: {n} points is fewer than the {min_points} needed (e.g. the group size); resample with replacement or lower the group size.")
     bad = ~np.isfinite(a[..., :3]).all(-1)
     if bad.any(): raise PointCloudError(f"{src}: {int(bad.sum())} of {bad.size} points have NaN/inf coordinates (first at index {int(np.flatnonzero(bad.reshape(-1))[0])}); remove them explicitly (e.g. `load_point_cloud(..., nan='drop')`) before use.")
+    big = float(np.abs(a[..., :3]).max())
+    if big > max_abs: raise PointCloudError(f"{src}: coordinates reach |x| = {big:.3g}, above {max_abs:.0e} (squared distances overflow float32); rescale the cloud (e.g. `data.Normalize()` to the unit sphere) or convert its units first.")
     return a
 
 # %% ../nbs/00_data.ipynb #2fd08760
@@ -395,12 +399,32 @@ def default_cache_dir()->Path:
     "Where generated data is cached: `$FOUNDRY_CACHE` or `~/.cache/foundry_nb`."
     return Path(os.environ.get('FOUNDRY_CACHE', Path.home() / '.cache' / 'foundry_nb'))
 
+def unique_tmp(path:Path)->Path:
+    "A temporary name next to `path`, unique per process and call: concurrent writers never share one."
+    return path.with_name(f'.{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp')
+
 def atomic_save_npz(path, **arrays):
-    "Write an npz file atomically (temp file + rename): a killed run never leaves a truncated cache."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f'.{os.getpid()}.tmp')
-    with open(tmp, 'wb') as f: np.savez(f, **arrays)
-    os.replace(tmp, path)
+    "Write an npz file atomically (unique temp file + rename): a killed run never leaves a truncated cache."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True); tmp = unique_tmp(path)
+    try:
+        with open(tmp, 'wb') as f: np.savez(f, **arrays)
+        os.replace(tmp, path)
+    finally: tmp.unlink(missing_ok=True)
+
+def load_npz_cache(path, # a cache file written by `atomic_save_npz`
+                   keys=(), # arrays it must hold
+                  )->dict|None:
+    "Every array of a cache file, each checked against its CRC-32; a corrupt or incomplete file is named, deleted and `None` returned (rebuild it)."
+    path = Path(path)
+    if not path.exists(): return None
+    try:
+        with np.load(path, allow_pickle=False) as z: out = {k: z[k] for k in z.files}   # reading a member checks its CRC
+        missing = [k for k in keys if k not in out]
+        if missing: raise KeyError(f'missing arrays {missing}')
+        return out
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError) as e:
+        warnings.warn(f"{path}: corrupt cache file ({type(e).__name__}: {str(e)[:120]}); deleting it, it will be rebuilt.")
+        path.unlink(missing_ok=True); return None
 
 # %% ../nbs/00_data.ipynb #c9d8a1f7
 def generate_shapes(split:str='train', # 'train', 'test' or 'val': disjoint seeds
@@ -421,13 +445,42 @@ def generate_shapes(split:str='train', # 'train', 'test' or 'val': disjoint seed
     cfg = dict(v=GENERATOR_VERSION, split=split, n=n_per_class, pts=n_points, seed=seed, classes=classes, noise=noise, stretch=stretch, occlusion=occlusion)
     key = hashlib.sha1(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:16]
     path = None if cache_dir is False else Path(cache_dir or default_cache_dir()) / f'synthetic-{split}-{key}.npz'
-    if path is not None and path.exists():
-        with np.load(path) as z: return {k: z[k] for k in z.files}
+    cached = None if path is None else load_npz_cache(path, ('points', 'normals', 'parts', 'labels'))
+    if cached is not None: return cached
     ss = [sample_shape(c, n_points, (seed, SPLITS[split], CLASSES.index(c), i), noise, True, stretch, occlusion) for c in classes for i in range(n_per_class)]
     out = dict(points=np.stack([s['points'] for s in ss]), normals=np.stack([s['normals'] for s in ss]),
                parts=np.stack([s['parts'] for s in ss]).astype(np.int16), labels=np.array([s['label'] for s in ss], np.int64))
     if path is not None: atomic_save_npz(path, **out)
     return out
+
+# %% ../nbs/00_data.ipynb #56e2ff01
+PLAIN_DATA_GLOBALS = {('numpy', 'ndarray'), ('numpy', 'dtype'), ('_codecs', 'encode'), ('collections', 'OrderedDict'), ('builtins', 'bytearray'),
+                      *((m, n) for m in ('numpy.core.multiarray', 'numpy._core.multiarray') for n in ('_reconstruct', 'scalar')),
+                      ('numpy.core.numeric', '_frombuffer'), ('numpy._core.numeric', '_frombuffer')}
+
+class _PlainDataUnpickler(pickle.Unpickler):
+    "Rebuilds numpy arrays/scalars and builtin containers; any other global is refused before it is created."
+    def find_class(self, module, name):
+        if (module, name) in PLAIN_DATA_GLOBALS or (module == 'numpy.dtypes' and name.endswith('DType')): return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refers to {module}.{name}")
+
+def safe_pickle_load(path, # a pickle file (e.g. ModelNet40 `.dat`, a few-shot `.pkl`)
+                     allow_pickle:bool=False, # True: full unpickling (it can run code): only for files you trust
+                    ):
+    "Unpickle `path` as plain data (numpy arrays, builtin containers); anything else is refused unless `allow_pickle`."
+    path = Path(path)
+    if allow_pickle:
+        warnings.warn(f"{path}: unpickling with allow_pickle=True; this can run code stored in the file. Use it only for files you trust.")
+        with open(path, 'rb') as f: return pickle.load(f, encoding='latin1')
+    try:
+        with open(path, 'rb') as f: return _PlainDataUnpickler(f, encoding='latin1').load()
+    except pickle.UnpicklingError as e:
+        if str(e).startswith('refers to'):
+            raise PointCloudError(f"{path}: the pickle {e}, which is not plain data (numpy arrays, lists, dicts, numbers); refused because unpickling it "
+                                  "could run code. If you trust the file's source, pass allow_pickle=True.") from None
+        raise PointCloudError(f"{path}: cannot unpickle ({e}); the file is truncated or corrupt.") from None
+    except (EOFError, ValueError, TypeError, IndexError, KeyError, AttributeError, MemoryError, OverflowError) as e:
+        raise PointCloudError(f"{path}: cannot unpickle ({type(e).__name__}); the file is truncated or corrupt.") from None
 
 # %% ../nbs/00_data.ipynb #e1d9267b
 def _take(s, idx):

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 import foundry_nb
-from .teacher import PointEncoder, pool_max_mean, jsonable, save_json
+from .teacher import PointEncoder, pool_max_mean, jsonable, save_json, module_device
 from .student import cache_targets, TargetCache
 from .tokenizer import knn_torch
 from .probe import linear_probe
@@ -205,13 +205,13 @@ def record(task:str, backbone:str, metrics:dict, cfg:EvalConfig, data:str='', **
 
 
 # %% ../nbs/09_downstream.ipynb #c8f9673f
-def _batches(ts:dict, bs:int=64):
-    for i in range(0, len(ts['labels']), bs): yield slice(i, i + bs), torch.from_numpy(ts['tokens'][i:i + bs]), torch.from_numpy(ts['centers'][i:i + bs])
+def _batches(ts:dict, bs:int=64, device='cpu'):
+    for i in range(0, len(ts['labels']), bs): yield slice(i, i + bs), *(torch.from_numpy(ts[k][i:i + bs]).to(device) for k in ('tokens', 'centers'))
 
 @torch.no_grad()
 def pooled_features(backbone, ts:dict, r=None)->np.ndarray:
     "Pooled features (n, 2d) of every tokenized row."
-    backbone.eval(); return np.concatenate([features(backbone, T, C, r)[0].numpy() for _, T, C in _batches(ts)])
+    backbone.eval(); return np.concatenate([features(backbone, T, C, r)[0].float().cpu().numpy() for _, T, C in _batches(ts, device=module_device(backbone))])
 
 def linear_eval(backbone, train:dict, test:dict, cfg:EvalConfig, r=None)->dict:
     "Linear SVM on the pooled features (plain views of both sets)."
@@ -230,7 +230,7 @@ def _cls_loss(ls:float):
 def _vote_logits(model, ts:dict)->tuple:
     "Softmax averaged over the views of each shape: (n, classes), labels (n,)."
     model.eval(); n = len(ts['labels']) // int(ts['views'])
-    P = np.concatenate([F.softmax(model(T, C), -1).numpy() for _, T, C in _batches(ts)])
+    P = np.concatenate([F.softmax(model(T, C), -1).float().cpu().numpy() for _, T, C in _batches(ts, device=module_device(model))])
     return P.reshape(int(ts['views']), n, -1).mean(0), ts['labels'][:n]
 
 def finetune_eval(backbone, train:dict, test:dict, cfg:EvalConfig, n_classes:int|None=None, ckpt_path=None)->tuple:
@@ -261,8 +261,8 @@ def seg_predict(model:Segmenter, ts:dict, parts_of:list, bs:int=16)->list:
     "Restricted-argmax part predictions (one (N,) array per plain-view row)."
     model.eval(); n = len(ts['labels']) // int(ts['views']); out = []
     for i in range(0, n, bs):
-        g = lambda k: torch.from_numpy(ts[k][i:min(i + bs, n)])
-        L = model(g('tokens'), g('centers'), g('points'), g('labels').long()).numpy()
+        g = lambda k: torch.from_numpy(ts[k][i:min(i + bs, n)]).to(module_device(model))
+        L = model(g('tokens'), g('centers'), g('points'), g('labels').long()).float().cpu().numpy()
         out += [restricted_argmax(l, parts_of[int(c)]) for l, c in zip(L, ts['labels'][i:i + bs])]
     return out
 

@@ -8,7 +8,7 @@ import math
 import torch, torch.nn as nn, torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['cam_pool', 'gumbel_argmax', 'DSO', 'anneal_tau']
+__all__ = ['cam_pool', 'check_supertokens', 'gumbel_argmax', 'DSO', 'anneal_tau']
 
 # %% ../nbs/04_dso.ipynb #271215bf
 def cam_pool(cam:torch.Tensor, # (B, c, s) assignment (one-hot rows)
@@ -20,6 +20,13 @@ def cam_pool(cam:torch.Tensor, # (B, c, s) assignment (one-hot rows)
     mean = cam.transpose(1, 2) @ x / counts.clamp(min=1)[..., None]
     if empty is None: return mean
     return torch.where((counts > 0)[..., None], mean, empty.expand_as(mean).to(mean.dtype))
+
+# %% ../nbs/04_dso.ipynb #f484c7e2
+def check_supertokens(s:int, # SuperTokens asked for
+                      c:int, # tokens there are
+                     ):
+    "Compression means s <= c: otherwise an error that says so and how to fix it."
+    if not 1 <= s <= c: raise ValueError(f"s={s} SuperTokens from c={c} tokens is not a compression: choose 1 <= s <= {c} (c is the tokenizer's num_groups).")
 
 # %% ../nbs/04_dso.ipynb #1aaa5b38
 def gumbel_argmax(logits:torch.Tensor, tau:float=1., hard:bool=True, noise:bool=True)->torch.Tensor:
@@ -40,9 +47,18 @@ class DSO(nn.Module):
                 ):
         super().__init__()
         if s < 1: raise ValueError(f"DSO needs at least one SuperToken, got s={s}")
-        self.s, self.tau, self.gumbel_noise = s, tau, gumbel_noise
+        self.s, self.gumbel_noise = s, gumbel_noise
+        self.register_buffer('tau_', torch.tensor(float(tau)))   # in the state dict: a resumed run continues at the annealed τ
         self.supertokens = nn.Parameter(torch.randn(s, dim) * .02)
         self.w_q, self.w_k, self.w_v = (nn.Linear(dim, dim, bias=False) for _ in range(3))
+
+    @property
+    def tau(self)->float: return float(self.tau_)
+    @tau.setter
+    def tau(self, v:float): self.tau_.fill_(float(v))
+    def _load_from_state_dict(self, sd, prefix, *args):
+        sd.setdefault(prefix + 'tau_', self.tau_.clone())          # checkpoints from before τ was saved: keep the current τ
+        super()._load_from_state_dict(sd, prefix, *args)
 
     def logits(self, T):
         "ℓ (B, c, s) = (T W_k)(S W_q)ᵀ / √d."

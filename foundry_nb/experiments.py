@@ -4,19 +4,30 @@
 
 # %% ../nbs/11_experiments.ipynb #8d00367c
 from __future__ import annotations
-import datetime, hashlib, json, os, platform, statistics, time
+import datetime, fcntl, hashlib, json, os, platform, statistics, time
+from contextlib import contextmanager
 from pathlib import Path
 import numpy as np, torch
 import foundry_nb
 from .teacher import jsonable, save_json   # save_json: the kit's one atomic JSON writer
 
 # %% auto #0
-__all__ = ['check', 'run_info', 'ResultStore', 'latency_ms', 'peak_memory_mb', 'distill_student']
+__all__ = ['check', 'check_device', 'run_info', 'file_lock', 'ResultStore', 'latency_ms', 'peak_memory_mb', 'matmul_peak_gflops',
+           'stage_costs', 'distill_student']
 
 # %% ../nbs/11_experiments.ipynb #bfb7631a
+def _as_list(name:str, value, kind)->list:
+    "A list parameter given as a string by `papermill -p` ('[1, 16]' or '1,16') becomes a list of `kind`."
+    if not isinstance(value, str): return value
+    import yaml
+    try: v = yaml.safe_load(value) if value.strip().startswith('[') else [yaml.safe_load(x) if kind is not str else x.strip() for x in value.split(',') if x.strip()]
+    except yaml.YAMLError: raise ValueError(f"parameter {name}={value!r}: not a list; write it as '[1, 16]' or '1,16', or pass lists with papermill -y / -f params.yaml") from None
+    return v
+
 def check(name:str, value, kind=int, lo=None, hi=None, choices=None, each:bool=False):
-    "Raise a ValueError naming the parameter unless `value` (or, with `each`, every item of the non-empty list `value`) is valid."
+    "Return `value` (with `each`: a non-empty list, also from a '1,16' string) or raise a ValueError naming the parameter and the fix."
     if each:
+        value = _as_list(name, value, kind)
         if not isinstance(value, (list, tuple)) or not value: raise ValueError(f"parameter {name} must be a non-empty list, got {value!r}")
         for v in value: check(name, v, kind, lo, hi, choices)
         return value
@@ -29,6 +40,13 @@ def check(name:str, value, kind=int, lo=None, hi=None, choices=None, each:bool=F
     if not ok: raise ValueError(f"parameter {name} must be {what}" + (f" in [{lo}, {hi}]" if lo is not None or hi is not None else '') + f", got {value!r}; fix it in the papermill -p options")
     return value
 
+def check_device(device:str)->torch.device:
+    "The notebooks' `device` parameter: 'auto' (CUDA when available), 'cpu' or 'cuda' (refused with the fix where CUDA is absent)."
+    check('device', device, str, choices=['auto', 'cpu', 'cuda'])
+    if device == 'cuda' and not torch.cuda.is_available():
+        raise ValueError("parameter device='cuda', but this machine has no usable CUDA device (torch.cuda.is_available() is False); use device='auto' or 'cpu', or install a CUDA build of torch.")
+    return torch.device('cuda' if device == 'cuda' or (device == 'auto' and torch.cuda.is_available()) else 'cpu')
+
 def run_info(params:dict, seed:int)->dict:
     "What a metrics JSON records about its run: package, torch, machine, threads, date, seed and parameters."
     return jsonable(dict(foundry_nb=foundry_nb.__version__, torch=torch.__version__, machine=f'{platform.machine()}, {os.cpu_count()} cores',
@@ -36,17 +54,30 @@ def run_info(params:dict, seed:int)->dict:
                          date=datetime.date.today().isoformat(), seed=seed, params=params))
 
 # %% ../nbs/11_experiments.ipynb #aed5051a
+@contextmanager
+def file_lock(path):
+    "An exclusive advisory lock (`fcntl.flock`) on `path` + '.lock', held for the `with` block."
+    lock = Path(f'{path}.lock'); lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, 'a') as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try: yield
+        finally: fcntl.flock(f, fcntl.LOCK_UN)
+
 class ResultStore:
-    "Rows of an experiment on disk: `get(name, fn, **settings)` returns the stored row or runs `fn()` and stores it."
+    "Rows of an experiment on disk: `get(name, fn, **settings)` returns the stored row or runs `fn()` and stores it; runs sharing the file keep every row."
     def __init__(self, path):
-        self.path = Path(path)
-        try: self.rows = json.loads(self.path.read_text()) if self.path.exists() else {}
+        self.path = Path(path); self.rows = self._read()
+    def _read(self)->dict:
+        try: return json.loads(self.path.read_text()) if self.path.exists() else {}
         except json.JSONDecodeError as e: raise ValueError(f"{self.path}: corrupt result store ({e}); delete it to recompute") from None
     def key(self, name:str, **settings)->str:
         return f"{name}#{hashlib.sha1(json.dumps(jsonable(settings), sort_keys=True).encode()).hexdigest()[:10]}"
     def get(self, name:str, fn, **settings):
         k = self.key(name, **settings)
-        if k not in self.rows: self.rows[k] = jsonable(fn()); save_json(self.rows, self.path)
+        if k in self.rows: return self.rows[k]
+        row = jsonable(fn())
+        with file_lock(self.path):                     # merge with what other runs wrote meanwhile, then write atomically
+            self.rows = {**self._read(), k: row}; save_json(self.rows, self.path)
         return self.rows[k]
 
 # %% ../nbs/11_experiments.ipynb #f2422a4c
@@ -80,6 +111,37 @@ def peak_memory_mb(fn, *args, device='cpu')->float:
     if not Path('/proc/self/clear_refs').exists(): raise OSError("CPU peak memory needs Linux /proc (clear_refs, VmHWM)")
     _malloc_returns_memory(); Path('/proc/self/clear_refs').write_text('5'); base = _status_kb('VmRSS')
     fn(*args); return (_status_kb('VmHWM') - base) / 1024
+
+# %% ../nbs/11_experiments.ipynb #d6b70573
+@torch.no_grad()
+def matmul_peak_gflops(dtype=torch.float32, n:int=2048, runs:int=5, device='cpu')->float:
+    "This machine's measured matrix-product throughput (GFLOP/s): n×n×n products, median of `runs`."
+    a, b = (torch.randn(n, n, device=device).to(dtype) for _ in range(2))
+    return 2 * n ** 3 / latency_ms(torch.mm, a, b, runs=runs, device=device) / 1e6
+
+@torch.no_grad()
+def stage_costs(model, # a `PointEncoder` (teacher) or a student (`.backbone`, `.forward_tokens`)
+                x:torch.Tensor, # (B, N, 3) points
+                r=None, # a gated student's budget
+                runs:int=5, device='cpu',
+                precision:str='fp32', # 'fp32' or 'bf16' (see `teacher.precision_context`)
+               )->dict:
+    "Latency (ms) and GFLOPs of grouping, mini-PointNet, transformer, student overhead and end to end, on one batch."
+    from foundry_nb.teacher import PointEncoder, precision_context, count_flops
+    pe, g = (model if isinstance(model, PointEncoder) else model.backbone), (lambda: torch.Generator().manual_seed(0))
+    with precision_context(precision, device):
+        nb, C, _ = pe.tokenizer.group(x, g()); T, C = pe.tokens(x, g())
+        if isinstance(model, PointEncoder): n, from_tokens, full = T.shape[1], (lambda: model.encode(T, C)), (lambda: model(x, g()))
+        else:
+            o = model.forward_tokens(T, C, r); n = max(o.n_tokens) if isinstance(o.n_tokens, list) else o.n_tokens
+            from_tokens, full = (lambda: model.forward_tokens(T, C, r)), (lambda: model(x, g(), r))
+        S = torch.randn(T.shape[0], n, T.shape[-1], device=T.device, dtype=T.dtype)
+        stages = dict(grouping=lambda: pe.tokenizer.group(x, g()), pointnet=lambda: pe.tokenizer.embedding(nb),
+                      transformer=lambda: pe.encoder(S, S), from_tokens=from_tokens, end_to_end=full)
+        out = dict(tokens=int(n), batch=x.shape[0], precision=precision)
+        for k, f in stages.items(): out[f'{k}_ms'], out[f'{k}_gflop'] = latency_ms(f, runs=runs, device=device), count_flops(f) / 1e9
+    out['overhead_ms'] = max(0., out['from_tokens_ms'] - out['transformer_ms'])    # compressor + gather/scatter + CAU (0 for the teacher)
+    return out
 
 # %% ../nbs/11_experiments.ipynb #1da31899
 def distill_student(teacher, # the `PointEncoder` to start from

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io, json, pickle, re
 from pathlib import Path
 import numpy as np
-from .data import PointCloudError, check_points, make_sample, PointDataset
+from .data import PointCloudError, check_points, make_sample, PointDataset, safe_pickle_load
 
 # %% auto #0
 __all__ = ['MESH_EXTS', 'POINT_EXTS', 'SCANOBJECTNN_CLASSES', 'SCANOBJECTNN_VARIANTS', 'SHAPENETPART_PARTS', 'load_point_cloud',
@@ -54,9 +54,29 @@ def _read_pcd(path:Path)->tuple:
     extra = {f: pc.numpy((f,)).reshape(-1) for f in pc.fields if f in ('intensity', 'normal_x', 'normal_y', 'normal_z')}
     return xyz, extra
 
+_PLY_SIZES = dict(char=1, uchar=1, int8=1, uint8=1, short=2, ushort=2, int16=2, uint16=2, int=4, uint=4, int32=4, uint32=4, float=4, float32=4, double=8, float64=8)
+
+def _check_ply(path:Path):
+    "Compare a PLY file's body with its header's element counts: a truncated file is an error, not a partial cloud."
+    raw = path.read_bytes(); end = raw.find(b'end_header')
+    if not raw.startswith(b'ply') or end < 0: raise PointCloudError(f"{path}: not a PLY file (no 'ply' magic or no end_header).")
+    nl = raw.find(b'\n', end); head, body = raw[:end].decode('ascii', 'replace').splitlines(), (raw[nl + 1:] if nl >= 0 else b'')
+    fmt = next((l.split()[1] for l in head if l.startswith('format')), 'ascii')
+    elems = []                                                    # [name, count, [property sizes] or None for list properties]
+    for l in head:
+        w = l.split()
+        if w[:1] == ['element']: elems.append([w[1], int(w[2]), []])
+        elif w[:1] == ['property'] and elems: elems[-1][2] = None if w[1] == 'list' or elems[-1][2] is None else elems[-1][2] + [_PLY_SIZES.get(w[1], 4)]
+    if fmt == 'ascii':
+        rows, need = sum(1 for l in body.splitlines() if l.strip()), sum(e[1] for e in elems)
+        if rows < need: raise PointCloudError(f"{path}: the header declares {need} rows ({', '.join(f'{e[1]} {e[0]}' for e in elems)}), the file holds {rows}; it is truncated.")
+    elif elems and elems[0][2] is not None and len(body) < elems[0][1] * sum(elems[0][2]):
+        raise PointCloudError(f"{path}: the header declares {elems[0][1]} {elems[0][0]} of {sum(elems[0][2])} bytes, the file holds {len(body)} bytes; it is truncated.")
+
 def _read_mesh(path:Path, n:int, seed:int)->tuple:
     "trimesh: a mesh is sampled to n area-uniform points (with face normals); a point-only file keeps its vertices."
     import trimesh
+    if path.suffix.lower() == '.ply': _check_ply(path)
     try: m = trimesh.load(str(path), process=False)
     except Exception as e: raise PointCloudError(f"{path}: cannot parse ({type(e).__name__}: {str(e)[:200]}).") from None
     if isinstance(m, trimesh.Scene): m = m.to_geometry() if hasattr(m, 'to_geometry') else m.dump(concatenate=True)
@@ -111,6 +131,14 @@ def _check_split(split, allowed):
 
 def _lines(path:Path)->list[str]: return [l.strip() for l in _need(path, 'index file').read_text().splitlines() if l.strip()]
 
+def _check_labels(src, labels, n_data:int, n_classes:int)->np.ndarray:
+    "Labels as int64, one per cloud and each in [0, n_classes): else an error naming `src`."
+    labels = np.asarray(labels).reshape(-1).astype(np.int64)
+    if len(labels) != n_data: raise PointCloudError(f"{src}: {n_data} clouds but {len(labels)} labels; the file is inconsistent (truncated or mixed up).")
+    bad = (labels < 0) | (labels >= n_classes)
+    if bad.any(): raise PointCloudError(f"{src}: label {int(labels[bad][0])} (at index {int(np.flatnonzero(bad)[0])}) is outside [0, {n_classes}); the file does not match the class list.")
+    return labels
+
 def _all_exist(files:list, what:str):
     missing = [f for f in files if not Path(f).exists()]
     if missing: raise FileNotFoundError(f"{len(missing)} of {len(files)} {what} files are missing, first: {missing[0]}. Is the dataset complete? A subset can be read with an explicit index/list file.")
@@ -123,8 +151,9 @@ class ShapeNet55(PointDataset):
         self.root, self.split = _need(Path(root), 'ShapeNet55 root'), split
         npz = self.root / f'shapenet_{split}.npz'
         if npz.exists():
-            with np.load(npz) as z: self.data, self.targets = z['data'], z['labels'].astype(np.int64).reshape(-1)
+            with np.load(npz, allow_pickle=False) as z: self.data, self.targets = z['data'], z['labels'].astype(np.int64).reshape(-1)
             self.files, self.classes = None, [str(i) for i in range(int(self.targets.max()) + 1)]
+            self.targets = _check_labels(npz, self.targets, len(self.data), 55)
             return
         lists = {s: _lines(self.root / 'ShapeNet-55' / f'{s}.txt') for s in ('train', 'test') if (self.root / 'ShapeNet-55' / f'{s}.txt').exists()}
         self.files = [self.root / 'shapenet_pc' / f for f in _lines(self.root / 'ShapeNet-55' / f'{split}.txt')]
@@ -140,9 +169,10 @@ class ShapeNet55(PointDataset):
 # %% ../nbs/00b_loaders.ipynb #1abcb932
 class ModelNet40(PointDataset):
     "ModelNet40 from any of its official distributions (`fmt` 'txt', 'dat', 'h5', or 'auto')."
-    def __init__(self, root, split='train', fmt='auto', ids_file=None, transform=None, seed=0):
+    def __init__(self, root, split='train', fmt='auto', ids_file=None, transform=None, seed=0,
+                 allow_pickle:bool=False): # the .dat pickles load as plain data; True trusts the file fully (it can run code)
         super().__init__(transform, seed); _check_split(split, ('train', 'test'))
-        self.root, self.split = _need(Path(root), 'ModelNet40 root'), split
+        self.root, self.split, self.allow_pickle = _need(Path(root), 'ModelNet40 root'), split, allow_pickle
         if fmt == 'auto': fmt = next((f for f, p in (('h5', f'ply_data_{split}0.h5'), ('dat', f'modelnet40_{split}_8192pts_fps.dat'),
                                                       ('txt', 'modelnet40_shape_names.txt')) if (self.root / p).exists()), None)
         if fmt not in ('txt', 'dat', 'h5'): raise FileNotFoundError(f"{self.root}: no ModelNet40 layout found (ply_data_{split}0.h5, modelnet40_{split}_8192pts_fps.dat or modelnet40_shape_names.txt).")
@@ -157,21 +187,23 @@ class ModelNet40(PointDataset):
         _all_exist(self.files, 'ModelNet40 .txt')
     def _init_dat(self, ids_file):
         p = _need(self.root / f'modelnet40_{self.split}_8192pts_fps.dat', 'ModelNet40 .dat')
-        try: self.data, lab = pickle.load(open(p, 'rb'))
-        except Exception as e: raise PointCloudError(f"{p}: cannot unpickle ({type(e).__name__}); the file is truncated or corrupt.") from None
-        self.targets = np.array([int(np.asarray(l).reshape(-1)[0]) for l in lab])
+        obj = safe_pickle_load(p, self.allow_pickle)
+        if not (isinstance(obj, (list, tuple)) and len(obj) == 2): raise PointCloudError(f"{p}: expected a pickled pair [points list, labels list], got {type(obj).__name__}.")
+        self.data, lab = obj
         names = self.root / 'modelnet40_shape_names.txt'
         self.classes = _lines(names) if names.exists() else [str(i) for i in range(40)]
+        self.targets = _check_labels(p, [np.asarray(l).reshape(-1)[:1] for l in lab], len(self.data), len(self.classes))
     def _init_h5(self, ids_file):
         import h5py
         files = sorted(self.root.glob(f'ply_data_{self.split}*.h5')); data, lab = [], []
+        names = self.root / 'shape_names.txt'
+        self.classes = _lines(names) if names.exists() else [str(i) for i in range(40)]
         for f in files:
             try:
                 with h5py.File(f, 'r') as h: data.append(h['data'][:].astype(np.float32)); lab.append(h['label'][:].reshape(-1))
             except (OSError, KeyError) as e: raise PointCloudError(f"{f}: cannot read 'data'/'label' ({e}); the file is truncated or not a ModelNet40 h5.") from None
+            _check_labels(f, lab[-1], len(data[-1]), len(self.classes))
         self.data, self.targets = np.concatenate(data), np.concatenate(lab).astype(np.int64)
-        names = self.root / 'shape_names.txt'
-        self.classes = _lines(names) if names.exists() else [str(i) for i in range(40)]
     def __len__(self): return len(self.targets)
     def labels(self): return self.targets
     def get(self, i):
@@ -184,12 +216,14 @@ class ModelNet40(PointDataset):
 # %% ../nbs/00b_loaders.ipynb #b36586d8
 class ModelNetFewShot(PointDataset):
     "One fold of an N-way K-shot episode in the ModelNetFewshot pickle layout."
-    def __init__(self, root, way=5, shot=10, fold=0, split='train', transform=None, seed=0):
+    def __init__(self, root, way=5, shot=10, fold=0, split='train', transform=None, seed=0,
+                 allow_pickle:bool=False): # the .pkl episodes load as plain data; True trusts the file fully (it can run code)
         super().__init__(transform, seed); _check_split(split, ('train', 'test'))
         p = _need(Path(root) / f'{way}way{shot}shot' / f'{fold}.pkl', f'few-shot episode ({way}-way {shot}-shot fold {fold})')
-        try: ep = pickle.load(open(p, 'rb'))
-        except Exception as e: raise PointCloudError(f"{p}: cannot unpickle ({type(e).__name__}); the file is truncated or corrupt.") from None
+        ep = safe_pickle_load(p, allow_pickle)
         if not isinstance(ep, dict) or split not in ep: raise PointCloudError(f"{p}: expected a dict with 'train' and 'test' lists.")
+        if not all(isinstance(it, (list, tuple)) and len(it) >= 2 for it in ep[split]): raise PointCloudError(f"{p}: every {split} item must be (points, label, ...).")
+        _check_labels(f'{p} [{split}]', [it[1] for it in ep[split]], len(ep[split]), way)
         self.items, self.path, self.split, self.classes = ep[split], p, split, [str(i) for i in range(way)]
     def __len__(self): return len(self.items)
     def labels(self): return np.array([int(it[1]) for it in self.items])
@@ -212,6 +246,7 @@ class ScanObjectNN(PointDataset):
         try:
             with h5py.File(p, 'r') as h: self.data, self.targets = h['data'][:].astype(np.float32), h['label'][:].reshape(-1).astype(np.int64)
         except (OSError, KeyError) as e: raise PointCloudError(f"{p}: cannot read 'data'/'label' ({e}); the file is truncated or not a ScanObjectNN h5.") from None
+        _check_labels(p, self.targets, len(self.data), len(SCANOBJECTNN_CLASSES))
         self.path, self.classes = p, SCANOBJECTNN_CLASSES
     def __len__(self): return len(self.targets)
     def labels(self): return self.targets

@@ -9,7 +9,7 @@ import torch
 from .data import Compose, Resample, Normalize
 
 # %% auto #0
-__all__ = ['embed', 'linear_probe', 'knn_probe', 'loo_knn', 'fewshot_probe']
+__all__ = ['PROBE_CS', 'embed', 'linear_probe', 'knn_probe', 'loo_knn', 'calibrated_probe', 'fewshot_probe']
 
 # %% ../nbs/03b_probe.ipynb #d7066ce1
 @torch.no_grad()
@@ -49,6 +49,29 @@ def loo_knn(X, y, k:int=1)->float:
     a = X / np.linalg.norm(X, axis=1, keepdims=True).clip(1e-12); s = a @ a.T; np.fill_diagonal(s, -np.inf)
     nn_ = np.argsort(-s, axis=1)[:, :k]
     return 100. * (np.array([np.bincount(y[r], minlength=y.max() + 1).argmax() for r in nn_]) == y).mean()
+
+# %% ../nbs/03b_probe.ipynb #e0dcb464
+PROBE_CS = (1e-3, 1e-2, 1e-1, 1., 10.)   # the calibrated probe's grid of C
+
+def calibrated_probe(Xtr, ytr, Xte, yte, # features (n, f) and labels of the training and test splits
+                     Cs=PROBE_CS, # grid of C searched by cross-validation on the training split
+                     folds:int=5, # stratified folds (fewer when a class has fewer training shapes)
+                    )->dict:
+    "Standardised features + linear SVM, C by stratified CV on the training split: {'accuracy', 'C', 'cv_accuracy', 'correct'}."
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+    counts = np.bincount(np.asarray(ytr))
+    if (counts > 0).sum() < 2: raise ValueError("a probe needs at least two classes in the training set")
+    k = int(min(folds, counts[counts > 0].min()))
+    pipe = make_pipeline(StandardScaler(), SVC(kernel='linear'))
+    if k < 2: pipe.set_params(svc__C=1.).fit(Xtr, ytr); best, cv = 1., float('nan')        # one shot per class: no CV possible
+    else:
+        g = GridSearchCV(pipe, {'svc__C': list(Cs)}, cv=StratifiedKFold(k, shuffle=True, random_state=0)).fit(Xtr, ytr)
+        pipe, best, cv = g.best_estimator_, g.best_params_['svc__C'], 100. * g.best_score_
+    correct = pipe.predict(Xte) == np.asarray(yte)
+    return dict(accuracy=100. * correct.mean(), C=float(best), cv_accuracy=cv, correct=correct)
 
 # %% ../nbs/03b_probe.ipynb #1f66f07f
 def fewshot_probe(model, root, way:int=5, shot:int=10, folds=range(10), n_points:int=1024, C:float=0.012, seed:int=0)->dict:

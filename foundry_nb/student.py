@@ -9,8 +9,8 @@ from dataclasses import dataclass, asdict, field
 from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
-from .teacher import PointEncoder, EncoderConfig, get_config, atomic_torch_save, torch_load, load_state, CheckpointError, jsonable, pool_max_mean
-from .dso import DSO, anneal_tau
+from .teacher import PointEncoder, EncoderConfig, get_config, atomic_torch_save, torch_load, load_state, CheckpointError, jsonable, pool_max_mean, module_device
+from .dso import DSO, anneal_tau, check_supertokens
 from .cau import CAU
 from .gate import Gate, gated_encode, threshold_encode
 
@@ -54,6 +54,7 @@ class FoundryStudent(nn.Module):
         if cfg.depth: self.backbone.encoder.blocks = self.backbone.encoder.blocks[:cfg.depth]
         self.backbone.requires_grad_(True).train()
         if cfg.compressor not in COMPRESSORS: raise KeyError(f"unknown compressor {cfg.compressor!r}; registered: {list(COMPRESSORS)}")
+        check_supertokens(cfg.s, tcfg.num_groups)
         self.compressor = COMPRESSORS[cfg.compressor](tcfg.dim, cfg.s, **cfg.compressor_kwargs)
         self.cau = CAU(tcfg.dim, tcfg.dim, residual=cfg.residual)
         self.gate = Gate(tcfg.dim, lam=cfg.gate_lam) if cfg.gate else None
@@ -67,6 +68,7 @@ class FoundryStudent(nn.Module):
 def forward_tokens(self:FoundryStudent, T, centers, r=None)->StudentOutput:
     pos = self.backbone.positional_encoding(centers); enc = self.backbone.encoder
     if self.gate is None:
+        check_supertokens(self.cfg.s, T.shape[1])
         S, S_pos, cam = self.compressor(T, pos, centers)
         return StudentOutput(self.cau(T, cam, enc(S, S_pos)[0]), cam, T, centers, S.shape[1])
     pi = self.gate(T); r = self.budget if r is None else r
@@ -94,11 +96,12 @@ def load_student(path, strict:bool=True)->FoundryStudent:
     ck = torch_load(path)
     if not isinstance(ck, dict) or ck.get('format') != 'foundry_nb.student': raise CheckpointError(f"{path}: not a foundry_nb student checkpoint")
     m = FoundryStudent(StudentConfig(**ck['config']))
-    load_state(m, {k: v.float() if v.is_floating_point() else v for k, v in ck['state_dict'].items()}, strict)
+    defaults = {k: v for k, v in m.state_dict().items() if k.endswith('.tau_')}   # files written before τ was saved
+    load_state(m, {**defaults, **{k: v.float() if v.is_floating_point() else v for k, v in ck['state_dict'].items()}}, strict)
     m.meta = ck.get('meta', {}); return m.eval()
 
 # %% ../nbs/07_student.ipynb #6046ca32
-from .data import Compose, Resample, Normalize, RandomScale, RandomRotate, atomic_save_npz, default_cache_dir
+from .data import Compose, Resample, Normalize, RandomScale, RandomRotate, atomic_save_npz, load_npz_cache, default_cache_dir
 
 def _weights_hash(m:nn.Module)->str:
     h = hashlib.sha1()
@@ -117,19 +120,19 @@ def cache_targets(teacher:PointEncoder, # the encoder whose tokenizer (and, with
     key = hashlib.sha1(json.dumps(dict(t=_weights_hash(owner), n=len(dataset), name=dataset.get(0)['name'], last=dataset.get(len(dataset) - 1)['name'],
                                        np=n_points, v=views, s=seed, l=layer, norm=norm, tg=targets, fmt=3)).encode()).hexdigest()[:16]
     path = Path(cache_dir or default_cache_dir()) / f"{'targets' if targets else 'tokens'}-{key}.npz"
-    if cache_dir is not False and path.exists():
-        with np.load(path) as z: return {k: z[k] for k in z.files}
+    cached = None if cache_dir is False else load_npz_cache(path, ('tokens', 'centers', 'labels') + (('targets',) if targets else ()))
+    if cached is not None: return cached
     teacher = teacher.eval(); plain = Compose(Resample(n_points, 'fps'), Normalize())
     aug = Compose(Resample(n_points, 'fps'), RandomScale(0.8, 1.2), Normalize(), RandomRotate('y'))
     out = {k: [] for k in ('points', 'parts', 'tokens', 'centers', 'labels') + (('targets',) if targets else ())}
     items = [(v, i) for v in range(views) for i in range(len(dataset))]
     for b in range(0, len(items), batch_size):
         ss = [(plain if v == 0 else aug)(dataset.get(i), np.random.default_rng((seed, v, i))) for v, i in items[b:b + batch_size]]
-        pts = torch.from_numpy(np.stack([s['points'] for s in ss]))
+        pts = torch.from_numpy(np.stack([s['points'] for s in ss])).to(module_device(teacher))
         g = torch.Generator().manual_seed((seed + b) % 2**31)   # deterministic groups for any FPS start mode
         T, C = teacher.tokens(pts, g)
-        for k, v in (('points', pts), ('tokens', T), ('centers', C)): out[k].append(v.numpy())
-        if targets: out['targets'].append(teacher.targets(teacher.encode(T, C), layer, norm).numpy().astype(np.float16))
+        for k, v in (('points', pts), ('tokens', T), ('centers', C)): out[k].append(v.cpu().numpy())
+        if targets: out['targets'].append(teacher.targets(teacher.encode(T, C), layer, norm).float().cpu().numpy().astype(np.float16))
         out['labels'].append(np.array([s['label'] for s in ss])); out['parts'].append(np.stack([s['parts'] for s in ss]).astype(np.int16))
     out = {k: np.concatenate(v) for k, v in out.items()}; out['views'] = np.array(views)
     if cache_dir is not False: atomic_save_npz(path, **out)
@@ -177,8 +180,8 @@ def reconstruction(student:FoundryStudent, cache:dict, batch_size:int=128, r=Non
     "Mean per-token cosine similarity and Smooth L1 of the student's Ŷ against cached teacher targets."
     student.eval(); cos, sl1, n = 0., 0., 0
     for i in range(0, len(cache['targets']), batch_size):
-        T, C = torch.from_numpy(cache['tokens'][i:i + batch_size]), torch.from_numpy(cache['centers'][i:i + batch_size])
-        y, tg = student.forward_tokens(T, C, r).y, torch.from_numpy(cache['targets'][i:i + batch_size].astype(np.float32))
+        T, C, tg = (torch.from_numpy(cache[k][i:i + batch_size]).to(module_device(student)) for k in ('tokens', 'centers', 'targets'))
+        y, tg = student.forward_tokens(T, C, r).y.float(), tg.float()
         cos += F.cosine_similarity(y, tg, dim=-1).sum().item(); sl1 += F.smooth_l1_loss(y, tg, beta=beta, reduction='none').mean(-1).sum().item(); n += y.shape[0] * y.shape[1]
     return dict(cosine=cos / n, smooth_l1=sl1 / n)
 

@@ -10,13 +10,14 @@ from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 from .tokenizer import PointTokenizer, positional_encoding
+from .data import unique_tmp
 
 # %% auto #0
 __all__ = ['CONFIGS', 'EMBEDDED_TEACHER', 'Attention', 'DropPath', 'Mlp', 'Block', 'TransformerEncoder', 'EncoderConfig',
-           'get_config', 'EncoderOutput', 'pool_max_mean', 'seg_layers', 'PointEncoder', 'CheckpointError',
-           'atomic_torch_save', 'torch_load', 'jsonable', 'save_json', 'save_encoder', 'load_state', 'load_encoder',
-           'official_state_dict', 'load_pointjepa', 'load_pointmae', 'load_pointbert', 'detect_format', 'load_teacher',
-           'count_flops']
+           'get_config', 'EncoderOutput', 'pool_max_mean', 'module_device', 'seg_layers', 'PointEncoder',
+           'CheckpointError', 'atomic_torch_save', 'torch_load', 'jsonable', 'save_json', 'save_encoder', 'load_state',
+           'load_encoder', 'official_state_dict', 'load_pointjepa', 'load_pointmae', 'load_pointbert', 'detect_format',
+           'load_teacher', 'count_flops', 'bf16_supported', 'precision_context']
 
 # %% ../nbs/02_teacher.ipynb #f10fcf46
 class Attention(nn.Module):
@@ -126,6 +127,10 @@ def pool_max_mean(h:torch.Tensor)->torch.Tensor:
     "Point-JEPA's pooling of (B, c, d) tokens: cat(max, mean) over tokens, max first -> (B, 2d)."
     return torch.cat([h.max(1).values, h.mean(1)], -1)
 
+def module_device(m:nn.Module)->torch.device:
+    "Where `m`'s weights live (CPU for a module without parameters): inputs read from caches are moved there."
+    return next(m.parameters(), torch.empty(0)).device
+
 def seg_layers(depth:int)->list[int]:
     "Blocks averaged for segmentation: [3, 7, 11] for 12 blocks, scaled proportionally for other depths."
     return sorted({max(0, round((l + 1) * depth / 12) - 1) for l in (3, 7, 11)})
@@ -183,24 +188,37 @@ class CheckpointError(RuntimeError):
     "A checkpoint does not fit the model (missing / unexpected / mis-shaped keys), or cannot be read safely."
 
 def atomic_torch_save(obj, path):
-    "torch.save to a temp file in the same folder, then an atomic rename."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
-    torch.save(obj, tmp); os.replace(tmp, path)
+    "torch.save to a unique temp file in the same folder, then an atomic rename."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True); tmp = unique_tmp(path)
+    try: torch.save(obj, tmp); os.replace(tmp, path)
+    finally: tmp.unlink(missing_ok=True)
+
+def _file_kind(path:Path)->str:
+    "'zip' (torch.save), 'pickle' (legacy torch / plain pickle), 'npy', or 'unknown', from the first bytes."
+    head = path.open('rb').read(8)
+    if head.startswith(b'PK\x03\x04'): return 'zip'
+    if head.startswith(b'\x93NUMPY'): return 'npy'
+    return 'pickle' if head[:1] == b'\x80' else 'unknown'
+
 
 def torch_load(path, allow_pickle:bool=False):
     "torch.load with `weights_only=True`; files that need full unpickling are refused unless `allow_pickle`."
     import pickle
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"{path}: no such checkpoint file.")
+    kind = _file_kind(path)
+    if kind == 'npy': raise CheckpointError(f"{path}: this is a numpy .npy array, not a PyTorch checkpoint; read it with np.load (or load_point_cloud for points).")
+    if kind == 'unknown': raise CheckpointError(f"{path}: not a PyTorch checkpoint (neither a torch.save zip archive nor a pickle); the file is truncated or corrupt, or of another kind.")
     corrupt = lambda e: CheckpointError(f"{path}: cannot read ({type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}); the file is truncated or corrupt.")
     try: return torch.load(path, map_location='cpu', weights_only=True)
     except pickle.UnpicklingError as e:
         if 'weights only load failed' not in str(e).lower(): raise corrupt(e) from None
         if not allow_pickle:
-            raise CheckpointError(f"{path}: this file holds more than tensors (e.g. Lightning hyper_parameters), so weights_only=True refuses it. "
+            what = next((l.strip() for l in str(e).splitlines() if 'GLOBAL' in l or 'Unsupported' in l), '')[:160]
+            raise CheckpointError(f"{path}: this file holds more than tensors (e.g. Lightning hyper_parameters{'; ' + what if what else ''}), so weights_only=True refuses it. "
                                   "If you trust its source, pass allow_pickle=True.") from None
     except Exception as e: raise corrupt(e) from None
+    warnings.warn(f"{path}: loading with allow_pickle=True (full unpickling can run code stored in the file); use it only for files you trust.")
     try: return torch.load(path, map_location='cpu', weights_only=False)
     except Exception as e: raise corrupt(e) from None
 
@@ -213,8 +231,10 @@ def jsonable(o):
 def save_json(obj, path)->Path:
     "Write `jsonable(obj)` as JSON atomically (a crash never leaves a half-written file)."
     import json
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True); tmp = path.with_suffix(path.suffix + '.tmp')
-    tmp.write_text(json.dumps(jsonable(obj), indent=1)); os.replace(tmp, path); return path
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True); tmp = unique_tmp(path)
+    try: tmp.write_text(json.dumps(jsonable(obj), indent=1)); os.replace(tmp, path)
+    finally: tmp.unlink(missing_ok=True)
+    return path
 
 def save_encoder(model:PointEncoder, path, **meta):
     "Save weights + configuration + metadata (seed, metrics, ...; JSON values) atomically."
@@ -395,3 +415,18 @@ def count_flops(fn, *args, **kwargs)->int:
     from torch.nn.attention import sdpa_kernel, SDPBackend
     with torch.no_grad(), sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as fc: fn(*args, **kwargs)
     return fc.get_total_flops()
+
+# %% ../nbs/02_teacher.ipynb #6e57fe56
+def bf16_supported(device='cpu')->bool:
+    "Native bfloat16 matrix units: CUDA's own check, or the CPU's `avx512_bf16` / `amx_bf16` flags (Linux /proc/cpuinfo)."
+    if torch.device(device).type == 'cuda': return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    try: flags = Path('/proc/cpuinfo').read_text()
+    except OSError: return False
+    return 'avx512_bf16' in flags or 'amx_bf16' in flags
+
+def precision_context(precision:str='fp32', # 'fp32' (no change) or 'bf16' (autocast)
+                      device='cpu'):
+    "A `with` context for inference in `precision` on `device`."
+    import contextlib
+    if precision not in ('fp32', 'bf16'): raise ValueError(f"precision must be 'fp32' or 'bf16', got {precision!r}")
+    return contextlib.nullcontext() if precision == 'fp32' else torch.autocast(torch.device(device).type, dtype=torch.bfloat16)

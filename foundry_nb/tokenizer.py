@@ -10,8 +10,9 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from .data import check_points, PointCloudError, make_scene, Normalize
 
 # %% auto #0
-__all__ = ['fps_torch', 'fps_numpy', 'knn_torch', 'knn_kdtree', 'group_points', 'plot_patches', 'PointNetSmall',
-           'PointNetEncoder', 'PointTokenizer', 'positional_encoding', 'benchmark_tokenizer', 'benchmark_table']
+__all__ = ['KNN_BATCHED_MAX_POINTS', 'fps_torch', 'fps_numpy', 'knn_torch', 'knn_kdtree', 'check_batch', 'group_points',
+           'plot_patches', 'fold_bn', 'PointNetSmall', 'PointNetEncoder', 'PointTokenizer', 'positional_encoding',
+           'benchmark_tokenizer', 'benchmark_table']
 
 # %% ../nbs/01_tokenizer.ipynb #22197028
 def fps_torch(xyz:torch.Tensor, # (B, N, 3) points
@@ -68,13 +69,27 @@ def knn_kdtree(points:np.ndarray, # (N, 3)
     return idx.reshape(len(centers), k).astype(np.int64)
 
 # %% ../nbs/01_tokenizer.ipynb #58ca1552
-def _check_batch(points, G, k):
-    if not torch.is_tensor(points): raise TypeError(f"points must be a torch tensor (B, N, 3), got {type(points).__name__}")
-    if points.ndim != 3 or points.shape[-1] < 3: raise PointCloudError(f"points must have shape (B, N, 3), got {tuple(points.shape)}")
-    if not points.is_floating_point(): raise PointCloudError(f"points must be float, got {points.dtype}")
+def check_batch(points, # (B, N, 3+) clouds: a float tensor (numpy arrays are converted)
+                G:int=1, k:int=1, # the groups and group size the caller needs
+                max_abs:float=1e6, # larger |coordinates| are refused (see `data.check_points`)
+               )->torch.Tensor:
+    "The batch as float32 (float64/16 and bfloat16 are converted), or a `PointCloudError` that says what is wrong and the fix."
+    if isinstance(points, np.ndarray): points = torch.from_numpy(np.ascontiguousarray(points))
+    if not torch.is_tensor(points): raise TypeError(f"points must be a torch tensor (B, N, 3), got {type(points).__name__}; use torch.as_tensor(points).")
+    if not points.is_floating_point(): raise PointCloudError(f"points must be float, got {points.dtype}; use points.float().")
+    if points.ndim != 3: raise PointCloudError(f"points must have shape (B, N, 3), got {tuple(points.shape)}" + ('; add a batch dimension with points[None].' if points.ndim == 2 else '.'))
+    if points.shape[1] == 3 and points.shape[2] > 7: raise PointCloudError(f"points of shape {tuple(points.shape)} look channels-first (B, 3, N); pass points.transpose(1, 2) to get (B, N, 3).")
+    if points.shape[-1] < 3: raise PointCloudError(f"points must have shape (B, N, 3), got {tuple(points.shape)}: fewer than 3 coordinates per point.")
+    if points.shape[0] == 0: raise PointCloudError("the batch is empty (B = 0); pass at least one cloud.")
     N = points.shape[1]
     if N < max(G, k): raise PointCloudError(f"{N} points per cloud are too few for {G} groups of {k} points; resample to at least {max(G, k)} points or lower num_groups/group_size.")
-    if not torch.isfinite(points).all(): raise PointCloudError("points contain NaN/inf coordinates; remove them before tokenizing.")
+    points = points.float()
+    if not torch.isfinite(points[..., :3]).all(): raise PointCloudError("points contain NaN/inf coordinates; remove them before tokenizing.")
+    big = points[..., :3].abs().max().item()
+    if big > max_abs: raise PointCloudError(f"coordinates reach |x| = {big:.3g}, above {max_abs:.0e}; normalise the clouds (e.g. `data.Normalize()`: centred, unit sphere) before tokenizing.")
+    return points
+
+KNN_BATCHED_MAX_POINTS = 16_384   # 'cpu' back-end: below this N, batched exact torch kNN (4x faster at 32 x 1024 points) beats a k-d tree per cloud
 
 def group_points(points:torch.Tensor, # (B, N, 3) clouds
                  num_groups:int, # G: number of patches (FPS centers)
@@ -84,8 +99,7 @@ def group_points(points:torch.Tensor, # (B, N, 3) clouds
                  generator:torch.Generator|None=None, # random source of the 'random' start
                 )->tuple:
     "Patches around FPS centers: neighbourhoods (B,G,k,3) relative to their center, centers (B,G,3), knn idx (B,G,k)."
-    _check_batch(points, num_groups, group_size)
-    points = points[..., :3]; B, N, _ = points.shape
+    points = check_batch(points, num_groups, group_size)[..., :3]; B, N, _ = points.shape
     if backend == 'auto': backend = 'cpu' if points.device.type == 'cpu' else 'torch'
     if backend not in ('torch', 'cpu'): raise ValueError(f"unknown backend {backend!r}: use 'auto', 'torch' or 'cpu'")
     if start == 'random': starts = torch.randint(N, (B,), generator=generator).tolist()
@@ -100,8 +114,8 @@ def group_points(points:torch.Tensor, # (B, N, 3) clouds
         pn = points.detach().float().numpy()
         cidx = torch.from_numpy(np.stack([fps_numpy(pn[b], num_groups, starts[b]) for b in range(B)]))
         centers = torch.gather(points, 1, cidx[..., None].expand(-1, -1, 3))
-        cn = centers.detach().float().numpy()
-        idx = torch.from_numpy(np.stack([knn_kdtree(pn[b], cn[b], group_size) for b in range(B)]))
+        if N <= KNN_BATCHED_MAX_POINTS: idx = knn_torch(points, centers, group_size)   # one batched call: no loop over clouds
+        else: cn = centers.detach().float().numpy(); idx = torch.from_numpy(np.stack([knn_kdtree(pn[b], cn[b], group_size) for b in range(B)]))
     nb = torch.gather(points, 1, idx.reshape(B, -1, 1).expand(-1, -1, 3)).reshape(B, num_groups, group_size, 3)
     return nb - centers[:, :, None], centers, idx
 
@@ -130,6 +144,12 @@ def _conv_lin(conv:nn.Conv1d, x):
 def _bn(bn:nn.BatchNorm1d, x):
     return bn(x.reshape(-1, x.shape[-1])).view_as(x)
 
+def fold_bn(conv:nn.Conv1d, bn:nn.BatchNorm1d)->tuple:
+    "(W', b'): a kernel-1 conv followed by an eval-mode BatchNorm, as one linear layer."
+    s = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+    b = conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean)
+    return conv.weight[..., 0] * s[:, None], (b - bn.running_mean) * s + bn.bias
+
 class PointNetSmall(nn.Module):
     "Point-JEPA's mini-PointNet (`first_conv`, `second_conv`), names and shapes as in the released checkpoint."
     def __init__(self, dim:int=384, # token dimension d
@@ -137,7 +157,9 @@ class PointNetSmall(nn.Module):
         super().__init__()
         self.first_conv = nn.Sequential(nn.Conv1d(3, 128, 1, bias=bias_before_bn), nn.BatchNorm1d(128), nn.ReLU(inplace=True), nn.Conv1d(128, 256, 1))
         self.second_conv = nn.Sequential(nn.Conv1d(512, 512, 1, bias=bias_before_bn), nn.BatchNorm1d(512), nn.ReLU(inplace=True), nn.Conv1d(512, dim, 1))
+        self.fuse = True   # eval mode: BatchNorm folded into the convs (`fused`); False: the literal layer-by-layer path
     def forward(self, x): # x: (M, k, 3) patches -> (M, d) tokens
+        if not self.training and self.fuse and not torch.is_autocast_enabled(x.device.type): return self.fused(x)
         f, s = self.first_conv, self.second_conv
         h = _conv_lin(f[3], F.relu(_bn(f[1], _conv_lin(f[0], x))))                        # (M, k, 256) per point
         g = h.max(1).values                                                                # (M, 256) per patch
@@ -145,9 +167,17 @@ class PointNetSmall(nn.Module):
         z = F.linear(h, W[:, c:]) + F.linear(g, W[:, :c], s[0].bias)[:, None]              # (M, k, 512)
         return _conv_lin(s[3], F.relu(_bn(s[1], z))).max(1).values                         # (M, d)
 
+    def fused(self, x): # eval only: the same function with BatchNorm folded, one addmm per layer, in-place ReLU
+        f, s = self.first_conv, self.second_conv; M, k, _ = x.shape
+        (W1, b1), (W3, b3), c = fold_bn(f[0], f[1]), fold_bn(s[0], s[1]), f[3].out_channels
+        h = torch.addmm(f[3].bias, torch.addmm(b1, x.reshape(M * k, 3), W1.T).relu_(), f[3].weight[:, :, 0].T)   # (M k, 256)
+        g = torch.addmm(b3, h.view(M, k, c).amax(1), W3[:, :c].T)                                                # (M, 512): W_g g + b'
+        z = (h @ W3[:, c:].T).view(M, k, -1).add_(g[:, None]).relu_()                                           # (M, k, 512)
+        return torch.addmm(s[3].bias, z.view(M * k, -1), s[3].weight[:, :, 0].T).view(M, k, -1).amax(1)         # (M, d)
+
 class PointNetEncoder(nn.Module):
     "Wrapper kept for the checkpoint's `.encoder.` nesting; embeds groups in chunks when not training."
-    def __init__(self, dim:int=384, chunk:int=2048, bias_before_bn:bool=False):
+    def __init__(self, dim:int=384, chunk:int=256, bias_before_bn:bool=False):
         super().__init__(); self.encoder, self.chunk = PointNetSmall(dim, bias_before_bn), chunk
     def forward(self, groups): # (B, G, k, 3) -> (B, G, d)
         B, G, k, _ = groups.shape; flat = groups.reshape(B * G, k, 3)
@@ -162,7 +192,7 @@ class PointTokenizer(nn.Module):
                  dim:int=384, # token dimension d
                  start='random', # first FPS point: 'random', an int, or None (see `group_points`)
                  backend:str='auto', # geometry back-end (see `group_points`)
-                 chunk:int=2048, # groups per chunk in eval mode (memory bound)
+                 chunk:int=256, # groups per chunk in eval mode (memory bound; 256 keeps a chunk's activations in cache)
                  bias_before_bn:bool=False): # Point-MAE's tokenizer variant
         super().__init__()
         self.num_groups, self.group_size, self.dim, self.start, self.backend = num_groups, group_size, dim, start, backend
@@ -201,10 +231,13 @@ def benchmark_tokenizer(sizes=(100_000, 300_000, 1_000_000), # scene sizes N
                         dim:int=384, # token dimension (vit_s)
                         backends=('cpu', 'torch'), # geometry back-ends to compare
                         torch_max_points:int=100_000, # skip the torch reference above this N (minutes per call)
-                        seed:int=0)->list[dict]:
+                        seed:int=0,
+                        device='cpu', # where the 'torch' back-end and the mini-PointNet run ('cpu' back-end: always the CPU)
+                       )->list[dict]:
     "Time and peak RSS of FPS, kNN and the mini-PointNet on synthetic scenes, one row per (N, back-end)."
-    torch.manual_seed(seed); emb = PointNetEncoder(dim).eval(); rows = []
-    with torch.no_grad(): emb(torch.randn(1, 4096, group_size, 3))     # warm-up (allocator, kernels), not timed
+    device = torch.device(device); sync = torch.cuda.synchronize if device.type == 'cuda' else (lambda: None)
+    torch.manual_seed(seed); emb = PointNetEncoder(dim).eval().to(device); rows = []
+    with torch.no_grad(): emb(torch.randn(1, 4096, group_size, 3, device=device)); sync()   # warm-up (allocator, kernels), not timed
     for n in sizes:
         sc = make_scene(n, seed=seed); G = n // points_per_group
         pts = torch.from_numpy(Normalize()(dict(points=sc['points']))['points'])
@@ -214,10 +247,11 @@ def benchmark_tokenizer(sizes=(100_000, 300_000, 1_000_000), # scene sizes N
                 pn = pts.numpy(); cidx, t_fps, m_fps = _stage(lambda: torch.from_numpy(fps_numpy(pn, G, start=None)))
                 idx, t_knn, m_knn = _stage(lambda: torch.from_numpy(knn_kdtree(pn, pn[cidx.numpy()], group_size)))
             else:
-                cidx, t_fps, m_fps = _stage(lambda: fps_torch(pts[None], G)[0])
-                idx, t_knn, m_knn = _stage(lambda: knn_torch(pts[None], pts[cidx][None], group_size)[0])
-            groups = (pts[idx] - pts[cidx][:, None])[None]
-            with torch.no_grad(): _, t_emb, m_emb = _stage(lambda: emb(groups))
+                pd = pts.to(device)
+                cidx, t_fps, m_fps = _stage(lambda: (fps_torch(pd[None], G)[0], sync())[0])
+                idx, t_knn, m_knn = _stage(lambda: (knn_torch(pd[None], pd[cidx][None], group_size)[0], sync())[0])
+            groups = (pts[idx.cpu()] - pts[cidx.cpu()][:, None])[None].to(device)
+            with torch.no_grad(): _, t_emb, m_emb = _stage(lambda: (emb(groups), sync())[0])
             rows.append(dict(points=n, groups=G, group_size=group_size, backend=be, fps_s=t_fps, knn_s=t_knn, pointnet_s=t_emb,
                              total_s=t_fps + t_knn + t_emb, peak_rss_mb=max(m_fps, m_knn, m_emb),
                              fps_peak_mb=m_fps, knn_peak_mb=m_knn, pointnet_peak_mb=m_emb))

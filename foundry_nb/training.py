@@ -13,8 +13,8 @@ import torch.distributed as dist
 from .teacher import atomic_torch_save, torch_load, CheckpointError
 
 # %% auto #0
-__all__ = ['seed_everything', 'resolve_device', 'rng_state', 'set_rng_state', 'warmup_cosine', 'TrainConfig', 'init_distributed',
-           'Trainer', 'save', 'load', 'fit']
+__all__ = ['RUN_KEYS', 'seed_everything', 'resolve_device', 'rng_state', 'set_rng_state', 'warmup_cosine', 'TrainConfig',
+           'init_distributed', 'Trainer', 'save', 'load', 'fit']
 
 # %% ../nbs/02b_training.ipynb #6b63d1cf
 def seed_everything(seed:int):
@@ -26,11 +26,15 @@ def resolve_device(device='auto')->torch.device:
     return torch.device('cuda' if torch.cuda.is_available() else 'cpu') if device == 'auto' else torch.device(device)
 
 def rng_state()->dict:
-    return dict(python=random.getstate(), numpy=np.random.get_state(), torch=torch.get_rng_state(),
-                cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [])
+    "Every random state (python, numpy, torch, CUDA) as tensors and builtins: a checkpoint holding it loads with `weights_only=True`."
+    name, key, pos, has_gauss, gauss = np.random.get_state()
+    return dict(python=random.getstate(), numpy=dict(name=name, key=torch.from_numpy(key.astype(np.int64)), pos=int(pos), has_gauss=int(has_gauss), gauss=float(gauss)),
+                torch=torch.get_rng_state(), cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [])
 
 def set_rng_state(s:dict):
-    random.setstate(s['python']); np.random.set_state(s['numpy']); torch.set_rng_state(s['torch'])
+    n = s['numpy']
+    random.setstate(s['python']); torch.set_rng_state(s['torch'])
+    np.random.set_state((n['name'], n['key'].numpy().astype(np.uint32), n['pos'], n['has_gauss'], n['gauss']) if isinstance(n, dict) else n)
     if s['cuda'] and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s['cuda'])
 
 # %% ../nbs/02b_training.ipynb #d3242dca
@@ -130,10 +134,15 @@ def save(self:Trainer):
     if self.rank == 0: atomic_torch_save(s, self.ckpt_path)
     if self.world > 1: dist.barrier()
 
+RUN_KEYS = ('epochs', 'batch_size', 'lr', 'weight_decay', 'warmup_epochs', 'warmup_start_lr', 'min_lr', 'grad_clip', 'seed', 'drop_last')
+
 def load(self:Trainer):
-    "Resume from `ckpt_path`: weights, optimizer, position in the data and random states."
-    s = torch_load(self.ckpt_path, allow_pickle=True)   # our own file: holds python/numpy RNG states
-    if s.get('format') != 'foundry_nb.train': raise CheckpointError(f"{self.ckpt_path}: not a foundry_nb training checkpoint")
+    "Resume from `ckpt_path`: weights, optimizer, position in the data and random states; a checkpoint of another schedule is refused."
+    s = torch_load(self.ckpt_path)   # tensors and builtins only: a crafted file cannot run code
+    if not isinstance(s, dict) or s.get('format') != 'foundry_nb.train': raise CheckpointError(f"{self.ckpt_path}: not a foundry_nb training checkpoint")
+    diff = {k: (s['cfg'].get(k), getattr(self.cfg, k)) for k in RUN_KEYS if s['cfg'].get(k) != getattr(self.cfg, k)}
+    if diff: raise CheckpointError(f"{self.ckpt_path}: written by a run with other settings ({', '.join(f'{k}: {a!r} there, {b!r} now' for k, (a, b) in diff.items())}); "
+                                   "resuming would mix two schedules. Use another ckpt_path for the new settings (or delete this file to start over).")
     if s['world'] != self.world: raise CheckpointError(f"{self.ckpt_path}: written by {s['world']} processes, resumed with {self.world}; resume with the same number")
     self.model.load_state_dict(s['model']); self.opt.load_state_dict(s['opt'])
     self.step, self.epoch, self.batch_in_epoch, self.history, self.epoch_logs = s['step'], s['epoch'], s['batch_in_epoch'], s['history'], s['epoch_logs']

@@ -1,12 +1,12 @@
 "papermill smoke runs of the paper-reproduction notebooks (ablations, fewshot, efficiency, transfer), their parameter checks, and the README results generated from what they write."
 import json
 from pathlib import Path
-import nbformat, papermill as pm, pytest
+import nbformat, papermill as pm, pytest, torch
 from foundry_nb.report import render_results, update_readme, START, END
 
 NBS = Path(__file__).resolve().parents[1] / 'nbs'
-SMOKE = {
-    'ablations': dict(s_list=[1, 4], compressors=['dso', 'kmeans'], residual_off_s=[4], n_per_class=2, n_test_per_class=1, n_points=512, distill_epochs=1,
+SMOKE = {   # the ablation's s_list and compressors are strings, as `papermill -p` passes them (the README's example)
+    'ablations': dict(s_list='[1, 4]', compressors='dso,kmeans', residual_off_s=[4], n_per_class=2, n_test_per_class=1, n_points=512, distill_epochs=1,
                       batch_size=12, finetune_epochs=1, finetune_frozen_epochs=1, seg_epochs=1, seg_points=32, seg_widths=[16, 8], threads=1),
     'fewshot': dict(settings=['5way10shot'], folds=1, students=['s1'], baselines=['fps'], n_per_class=10, n_test_per_class=20, n_points=512, epochs=1,
                     distill_epochs=1, real_folds=1, threads=1),
@@ -16,7 +16,12 @@ SMOKE = {
 BAD = [('ablations', dict(compressors=['dso', 'bogus']), 'choose one of'), ('ablations', dict(s_list=[0]), 'parameter s_list'),
        ('ablations', dict(finetune_frozen_epochs=9), 'finetune_frozen_epochs'), ('fewshot', dict(settings=['5way']), "form '5way10shot'"),
        ('fewshot', dict(n_per_class=5), 'n_per_class must be'), ('efficiency', dict(students=['s99']), 'parameter students'),
-       ('efficiency', dict(device='tpu'), 'parameter device'), ('transfer', dict(kd_alpha=2.0), 'parameter kd_alpha')]
+       ('efficiency', dict(device='tpu'), 'parameter device'), ('transfer', dict(kd_alpha=2.0), 'parameter kd_alpha'),
+       ('ablations', dict(s_list=[1, 100]), 'parameter s_list must be int in .1, 64.'), ('ablations', dict(batch_size=999), 'batch_size=999 is larger than'),
+       ('fewshot', dict(settings=['50way10shot']), 'more ways than the 18'), ('efficiency', dict(gate_budgets=[0, 100]), 'parameter gate_budgets must be int in .0, 64.'),
+       ('transfer', dict(specialist_s=100), 'parameter specialist_s'), ('fewshot', dict(baseline_s=65), 'parameter baseline_s'),
+       ('ablations', dict(allow_pickle='yes'), 'parameter allow_pickle')] + \
+      ([] if torch.cuda.is_available() else [(nb, dict(device='cuda'), "use device='auto' or 'cpu'") for nb in ('ablations', 'fewshot', 'efficiency', 'transfer')])
 
 def _run(tmp_path, nb, **params):
     base = dict(out_dir=str(tmp_path / 'fig'), **({} if nb == 'efficiency' else dict(run_dir=str(tmp_path / 'run'))))
@@ -32,9 +37,9 @@ def test_smoke_run_writes_figures_json_and_readme_section(tmp_path, monkeypatch,
     monkeypatch.delenv('IN_TEST', raising=False)
     fig = _run(tmp_path, nb, **SMOKE[nb])
     m = json.loads((fig / f'{nb}.json').read_text())
-    assert m['seed'] == 0 and m['foundry_nb'] and m['machine'] and all(m['params'][k] == v for k, v in SMOKE[nb].items() if k in m['params'])
+    assert m['seed'] == 0 and m['foundry_nb'] and m['machine'] and all(m['params'][k] == v for k, v in SMOKE[nb].items() if k in m['params'] and not isinstance(v, str))
     assert [p for p in fig.glob('*.png') if p.stat().st_size > 1000]
-    if nb == 'ablations': assert set(m['rows']) == {'teacher', 'dso_s1', 'dso_s4', 'kmeans_s1', 'kmeans_s4', 'dso_s4_nores'} and m['gate']
+    if nb == 'ablations': assert m['params']['s_list'] == [1, 4] and set(m['rows']) == {'teacher', 'dso_s1', 'dso_s4', 'kmeans_s1', 'kmeans_s4', 'dso_s4_nores'} and m['gate']
     if nb == 'transfer': assert [r['backbone'] for r in m['rows']] == ['teacher', 'foundry', 'kd_cls', 'kd_seg']
     if nb == 'efficiency': assert [r['N'] for r in m['scaling']] == [1000, 20000]
     if nb == 'fewshot': assert set(m['results']['5way10shot']) == {'teacher', 's1', 'fps_s16'}
