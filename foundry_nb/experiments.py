@@ -126,7 +126,7 @@ def stage_costs(model, # a `PointEncoder` (teacher) or a student (`.backbone`, `
                 runs:int=5, device='cpu',
                 precision:str='fp32', # 'fp32' or 'bf16' (see `teacher.precision_context`)
                )->dict:
-    "Latency (ms) and GFLOPs of grouping, mini-PointNet, transformer, student overhead and end to end, on one batch."
+    "Latency (ms) and GFLOPs of grouping, mini-PointNet, transformer, student overhead and end to end (and its peak MB), on one batch."
     from foundry_nb.teacher import PointEncoder, precision_context, count_flops
     pe, g = (model if isinstance(model, PointEncoder) else model.backbone), (lambda: torch.Generator().manual_seed(0))
     with precision_context(precision, device):
@@ -140,7 +140,9 @@ def stage_costs(model, # a `PointEncoder` (teacher) or a student (`.backbone`, `
                       transformer=lambda: pe.encoder(S, S), from_tokens=from_tokens, end_to_end=full)
         out = dict(tokens=int(n), batch=x.shape[0], precision=precision)
         for k, f in stages.items(): out[f'{k}_ms'], out[f'{k}_gflop'] = latency_ms(f, runs=runs, device=device), count_flops(f) / 1e9
-    out['overhead_ms'] = max(0., out['from_tokens_ms'] - out['transformer_ms'])    # compressor + gather/scatter + CAU (0 for the teacher)
+        out['peak_mb'] = peak_memory_mb(full, device=device)                        # end to end, above what was resident before
+    student = not isinstance(model, PointEncoder)                              # overhead: compressor + gather/scatter + CAU; the teacher has none
+    out['overhead_ms'] = max(0., out['from_tokens_ms'] - out['transformer_ms']) if student else 0.
     return out
 
 # %% ../nbs/11_experiments.ipynb #1da31899

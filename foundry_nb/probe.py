@@ -6,10 +6,11 @@
 from __future__ import annotations
 import numpy as np
 import torch
+import torch.nn.functional as F
 from .data import Compose, Resample, Normalize
 
 # %% auto #0
-__all__ = ['PROBE_CS', 'embed', 'linear_probe', 'knn_probe', 'loo_knn', 'calibrated_probe', 'fewshot_probe']
+__all__ = ['PROBE_CS', 'embed', 'linear_probe', 'knn_probe', 'loo_knn', 'calibrated_probe', 'token_structure', 'fewshot_probe']
 
 # %% ../nbs/03b_probe.ipynb #d7066ce1
 @torch.no_grad()
@@ -72,6 +73,22 @@ def calibrated_probe(Xtr, ytr, Xte, yte, # features (n, f) and labels of the tra
         pipe, best, cv = g.best_estimator_, g.best_params_['svc__C'], 100. * g.best_score_
     correct = pipe.predict(Xte) == np.asarray(yte)
     return dict(accuracy=100. * correct.mean(), C=float(best), cv_accuracy=cv, correct=correct)
+
+# %% ../nbs/03b_probe.ipynb #a3cdbe46
+@torch.no_grad()
+def token_structure(encoder, # a `PointEncoder`
+                    dataset, # a `PointDataset`; `n_shapes` of its samples are used
+                    n_points:int=1024, n_shapes:int=256, seed:int=0, batch_size:int=32)->dict:
+    "Within-shape structure of `encoder.targets`: {'constant_share', 'effective_rank', 'within_cosine', 'shapes'}."
+    idx = np.linspace(0, len(dataset) - 1, min(n_shapes, len(dataset))).astype(int)
+    sub = type('Sub', (), {'__len__': lambda s: len(idx), 'get': lambda s, i: dataset.get(int(idx[i]))})()
+    Y = torch.from_numpy(embed(encoder, sub, n_points, batch_size, seed, fn='targets')[0])       # (S, c, d)
+    total, within = Y.reshape(-1, Y.shape[-1]).var(0, unbiased=False).sum(), Y.var(1, unbiased=False).sum(-1).mean()
+    sv = torch.linalg.svdvals((Y - Y.mean((0, 1))).reshape(-1, Y.shape[-1])) ** 2; p = sv / sv.sum()
+    Yn = F.normalize(Y, dim=-1); c = Y.shape[1]
+    cos = ((Yn @ Yn.transpose(1, 2)).sum((1, 2)) - c) / (c * (c - 1))
+    return dict(constant_share=float(1 - within / total), effective_rank=float(torch.exp(-(p * p.clamp_min(1e-12).log()).sum())),
+                within_cosine=float(cos.mean()), shapes=len(idx))
 
 # %% ../nbs/03b_probe.ipynb #1f66f07f
 def fewshot_probe(model, root, way:int=5, shot:int=10, folds=range(10), n_points:int=1024, C:float=0.012, seed:int=0)->dict:

@@ -150,7 +150,55 @@ def _efficiency(m)->list[str]:
             f"N = {min(over_t):,}" if over_t else "- Paper: a 300k-point scene does not fit a 6 GB GPU for the teacher. Here no teacher configuration exceeded the budget",
             ]
     out[-1] += (f"; the student stays under it up to N = {max(r['N'] for r in sc):,}." if not over_s else f"; the student exceeds it from N = {min(over_s):,}.")
-    return out + ['', '![scaling](figures/efficiency_scaling.png)']
+    return out + _stages(m) + ['', '![scaling](figures/efficiency_scaling.png)']
+
+def _target(v, t, fmt='{:.2f}×', lower=False)->str:
+    "'1.9× (target 2.5×: missed by 0.6×)' or '... met'."
+    ok = v <= t if lower else v >= t
+    return f"{fmt.format(v)} (target {fmt.format(t)}: " + ('met)' if ok else f"missed by {fmt.format(abs(t - v))})")
+
+def _stages(m)->list[str]:
+    "The paper-scale stage table, the targets, the bf16 cost and the profile (efficiency JSON with `stage_table`)."
+    if 'stage_table' not in m: return []
+    pk, tg, p = m['matmul_peak_gflops'], m['targets'], m['params']
+    out = ['', f"Paper-scale table: `{p['paper_config']}` teacher and students built on it (random weights: timing does not depend on them) and the shipped "
+           f"`tiny` models, {p['n_points']} points, median of {p['paper_runs']}, side by side in one run; matrix-product peak measured in the same run: "
+           + ', '.join(f"{k} {v:.0f} GFLOP/s" for k, v in pk.items()) + ('' if m['bf16_native'] else ' (no native bf16 units on this CPU: bf16 is emulated)') + '.', '',
+           '| config | model | batch | prec. | tokens | grouping ms | mini-PointNet ms (% of peak) | transformer ms (% of peak) | overhead ms | end to end ms | speed-up | peak MB |',
+           '|---|---|---|---|---|---|---|---|---|---|---|---|']
+    emulated = lambda r: r['precision'] != 'fp32' and not m['bf16_native']          # an emulated bf16 "peak" says nothing: no fraction shown
+    frac = lambda r, k: '' if emulated(r) or r.get(k) is None else f" ({100 * r[k]:.0f} %)"
+    out += [f"| {r['config']} | {r['model']} | {r['batch']} | {r['precision']} | {r['tokens']} | {r['grouping_ms']:.1f} | {r['pointnet_ms']:.1f}{frac(r, 'pointnet_peak_frac')} | "
+            f"{r['transformer_ms']:.1f}{frac(r, 'transformer_peak_frac')} | {'–' if r['model'].startswith('teacher') else format(r['overhead_ms'], '.1f')} | {r['end_to_end_ms']:.1f} | {r['speedup']:.2f}× | {r['peak_mb']:.0f} |"
+            for r in m['stage_table']]
+    g = tg.get('gate_routing_vs_saved', {})
+    out += ['', f"- Targets at batch {tg['batch']}, fp32: s = 16 end to end {_target(tg['s16_speedup'], tg['s16_target'])}; s = 1 {_target(tg['s1_speedup'], tg['s1_target'])}; "
+            f"tokenizer against the previous one, same run: {_target(tg['tokenizer_speedup_batch'], tg['tokenizer_target'])} at batch {tg['batch']}, "
+            f"{_target(tg['tokenizer_speedup_scene'], tg['tokenizer_target'])} on the {tg['scene_points']:,}-point scene; mini-PointNet at "
+            f"{_target(100 * tg['pointnet_peak_frac'], 100 * tg['pointnet_peak_target'], '{:.0f} %')} of the fp32 peak; student overhead (compressor, gather/scatter, CAU) "
+            f"{_target(100 * tg['s16_overhead_share'], 100 * tg['overhead_target'], '{:.0f} %', lower=True)} of its transformer time."]
+    rows = {r['model']: r for r in m['stage_table'] if (r['config'], r['batch'], r['precision']) == (p['paper_config'], tg['batch'], 'fp32')}
+    t, ideal = rows.get('teacher (sdpa)'), lambda r: 1e3 * r['pointnet_gflop'] / pk['fp32']
+    bound = lambda r: t['end_to_end_ms'] / (r['grouping_ms'] + ideal(r) + r['transformer_ms'] + r['overhead_ms'])
+    studs = [n for n in rows if n.startswith('s') and n[1:].isdigit()]
+    if t and studs:
+        r16 = rows[max(studs, key=lambda n: int(n[1:]))]
+        out += [f"- Why: the tokenizer (grouping + mini-PointNet) takes {100 * (r16['grouping_ms'] + r16['pointnet_ms']) / r16['end_to_end_ms']:.0f} % of the {r16['model']} student's time at batch {tg['batch']}. "
+                f"Even at 100 % of the measured fp32 peak the mini-PointNet needs {ideal(r16):.0f} ms per batch, which bounds the end-to-end speed-up on this machine at "
+                + ', '.join(f"{bound(rows[n]):.2f}× for {n}" for n in sorted(studs, key=lambda n: int(n[1:]))) + " (every other stage as measured). "
+                + ("The s = 16 target is therefore out of reach in fp32 on this machine." if bound(r16) < tg['s16_target'] else
+                   (lambda need: f"The s = 16 target needs the mini-PointNet in {need:.0f} ms instead of {r16['pointnet_ms']:.0f} ms, i.e. at {100 * ideal(r16) / need:.0f} % of the measured peak.")
+                   (t['end_to_end_ms'] / tg['s16_target'] - r16['grouping_ms'] - r16['transformer_ms'] - r16['overhead_ms']))]
+    if g: out += ['- Gate routing against the transformer time its budget saves (ms): ' + '; '.join(f"{k}: {a:.1f} vs {b:.1f}" for k, (a, b) in g.items()) + '.']
+    pr = m.get('precision', {})
+    if 'probe' in pr:
+        q = pr['probe']; t = pr['tiny teacher']
+        out += [f"- bf16 (autocast) accuracy cost on the trained `tiny` teacher: per-token cosine to fp32 {t['token_cosine_mean']:.4f} (min {t['token_cosine_min']:.4f}); calibrated "
+                f"probe {q['fp32']:.1f} % fp32 vs {q['bf16']:.1f} % bf16 on {q['test_shapes']} test shapes (difference {q['diff']:+.1f}, 95 % CI [{q['diff_ci95'][0]:+.1f}, {q['diff_ci95'][1]:+.1f}]). "
+                "The bf16 path stays off by default" + ('' if m['bf16_native'] else '; without native bf16 units it is slower here, not faster') + '.']
+    if m.get('profile'):
+        out += ['- Where the s = 16 student\'s time goes at batch ' + str(tg['batch']) + ' (operators by own CPU time): ' + ', '.join(f"{r['op']} {100 * r['share']:.0f} %" for r in m['profile'][:6]) + '.']
+    return out
 
 # %% ../nbs/10_report.ipynb #6a4ebea3
 def _transfer(m)->list[str]:

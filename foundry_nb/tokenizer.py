@@ -177,7 +177,7 @@ class PointNetSmall(nn.Module):
 
 class PointNetEncoder(nn.Module):
     "Wrapper kept for the checkpoint's `.encoder.` nesting; embeds groups in chunks when not training."
-    def __init__(self, dim:int=384, chunk:int=256, bias_before_bn:bool=False):
+    def __init__(self, dim:int=384, chunk:int=128, bias_before_bn:bool=False):
         super().__init__(); self.encoder, self.chunk = PointNetSmall(dim, bias_before_bn), chunk
     def forward(self, groups): # (B, G, k, 3) -> (B, G, d)
         B, G, k, _ = groups.shape; flat = groups.reshape(B * G, k, 3)
@@ -192,7 +192,7 @@ class PointTokenizer(nn.Module):
                  dim:int=384, # token dimension d
                  start='random', # first FPS point: 'random', an int, or None (see `group_points`)
                  backend:str='auto', # geometry back-end (see `group_points`)
-                 chunk:int=256, # groups per chunk in eval mode (memory bound; 256 keeps a chunk's activations in cache)
+                 chunk:int=128, # groups per chunk in eval mode (memory bound; 128 keeps a chunk's activations in cache)
                  bias_before_bn:bool=False): # Point-MAE's tokenizer variant
         super().__init__()
         self.num_groups, self.group_size, self.dim, self.start, self.backend = num_groups, group_size, dim, start, backend
