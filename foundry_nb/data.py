@@ -28,7 +28,7 @@ def check_points(pts, # array-like (N, C) with C >= 3: xyz first
                  src:str='points', # what to call the input in the error message (e.g. a file name)
                  min_points:int=1, # fewer points than this is an error (e.g. the tokenizer's group size)
                  ndim:int=2, # expected rank: 2 for one cloud (N, C), 3 for a batch (B, N, C)
-                 max_abs:float=1e6, # larger |coordinates| are refused (overflow in float32 squares; likely wrong units)
+                 max_abs:float=1e18, # larger |coordinates| are refused: their squares overflow float32 (georeferenced clouds, ~1e7 m, pass)
                 )->np.ndarray:
     "Validate a point array and return it as a float array; raise `PointCloudError` naming `src` otherwise."
     a = pts.detach().cpu().numpy() if hasattr(pts, 'detach') else np.asarray(pts)

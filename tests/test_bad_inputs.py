@@ -270,3 +270,8 @@ def test_bool_parameter(): expect(ValueError, lambda: check('allow_pickle', 'yes
 def test_unknown_device(): expect(ValueError, lambda: check_device('gpu'), 'parameter device', 'choose one of')
 @pytest.mark.skipif(torch.cuda.is_available(), reason='this machine has CUDA: device=cuda is valid here')
 def test_cuda_absent(): expect(ValueError, lambda: check_device('cuda'), "device='cuda'", "use device='auto' or 'cpu'")
+
+def test_georeferenced_file_loads_but_model_asks_to_normalise(tmp_path):
+    p = tmp_path / 'utm.xyz'; p.write_text('\n'.join(f'{5.6e6 + i} {4.2e5 + 2 * i} {100 + i}' for i in range(64)))
+    s = load_point_cloud(p); assert s['points'].shape == (64, 3)                     # real survey data in metres is data, not an error
+    expect(PointCloudError, lambda: group_points(torch.from_numpy(s['points'])[None], 16, 8), 'normalise')

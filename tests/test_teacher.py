@@ -44,8 +44,9 @@ def test_pretrain_notebook_smoke_and_resume(tmp_path, monkeypatch):
     m = json.loads((tmp_path / 'fig' / 'pretrain_teacher.json').read_text())
     assert m['steps'] == 3 and m['params']['seed'] == 0 and (tmp_path / 'fig' / 'pretrain_teacher.png').exists()
     t = load_teacher(tmp_path / 'teacher.pt'); assert t.meta['steps'] == 3
-    _run(tmp_path, **{**small, 'epochs': 2})            # resumes from run/train.pt: one more epoch only
-    assert json.loads((tmp_path / 'fig' / 'pretrain_teacher.json').read_text())['steps'] == 6
+    _run(tmp_path, **small)                             # the same settings again: resumes the finished run, trains nothing more
+    assert json.loads((tmp_path / 'fig' / 'pretrain_teacher.json').read_text())['steps'] == 3
+    with pytest.raises(pm.PapermillExecutionError, match='other settings'): _run(tmp_path, **{**small, 'epochs': 2})   # another schedule: refused, never mixed
 
 @pytest.mark.parametrize('bad,msg', [(dict(config='vit_xl'), 'config must be'), (dict(epochs=0), 'epochs must be'), (dict(tau=[0.99, 0.9]), 'tau must be')])
 def test_pretrain_notebook_rejects_bad_parameters(tmp_path, monkeypatch, bad, msg):
