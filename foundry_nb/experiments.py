@@ -128,10 +128,11 @@ def stage_costs(model, # a `PointEncoder` (teacher) or a student (`.backbone`, `
                )->dict:
     "Latency (ms) and GFLOPs of grouping, mini-PointNet, transformer, student overhead and end to end (and its peak MB), on one batch."
     from foundry_nb.teacher import PointEncoder, precision_context, count_flops
-    pe, g = (model if isinstance(model, PointEncoder) else model.backbone), (lambda: torch.Generator().manual_seed(0))
+    student = not isinstance(model, PointEncoder)                              # a student has an overhead (compressor, gather/scatter, CAU); the teacher none
+    pe, g = (model.backbone if student else model), (lambda: torch.Generator().manual_seed(0))
     with precision_context(precision, device):
         nb, C, _ = pe.tokenizer.group(x, g()); T, C = pe.tokens(x, g())
-        if isinstance(model, PointEncoder): n, from_tokens, full = T.shape[1], (lambda: model.encode(T, C)), (lambda: model(x, g()))
+        if not student: n, from_tokens, full = T.shape[1], (lambda: model.encode(T, C)), (lambda: model(x, g()))
         else:
             o = model.forward_tokens(T, C, r); n = max(o.n_tokens) if isinstance(o.n_tokens, list) else o.n_tokens
             from_tokens, full = (lambda: model.forward_tokens(T, C, r)), (lambda: model(x, g(), r))
@@ -141,7 +142,6 @@ def stage_costs(model, # a `PointEncoder` (teacher) or a student (`.backbone`, `
         out = dict(tokens=int(n), batch=x.shape[0], precision=precision)
         for k, f in stages.items(): out[f'{k}_ms'], out[f'{k}_gflop'] = latency_ms(f, runs=runs, device=device), count_flops(f) / 1e9
         out['peak_mb'] = peak_memory_mb(full, device=device)                        # end to end, above what was resident before
-    student = not isinstance(model, PointEncoder)                              # overhead: compressor + gather/scatter + CAU; the teacher has none
     out['overhead_ms'] = max(0., out['from_tokens_ms'] - out['transformer_ms']) if student else 0.
     return out
 
