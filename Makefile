@@ -46,7 +46,7 @@ students: setup
 	$(PM) nbs/distill.ipynb runs/distill.ipynb
 	$(BIN)/python -m foundry_nb.report README.md figures
 
-# Re-create the shipped teacher (JEPA pretraining, <= 60 min on 2 cores; resumable).
+# Re-create the shipped teacher (masked point modelling + InfoNCE, nbs/pretrain_teacher.ipynb; resumable; device=auto).
 pretrain: setup
 	@mkdir -p runs figures
 	$(PM) nbs/pretrain_teacher.ipynb runs/pretrain_teacher.ipynb

@@ -9,7 +9,7 @@ from .teacher import PointEncoder, TransformerEncoder
 from .tokenizer import positional_encoding
 
 # %% auto #0
-__all__ = ['chamfer_l2', 'random_mask', 'take', 'MAE', 'pretrain_mae']
+__all__ = ['chamfer_l2', 'info_nce', 'second_view', 'random_mask', 'take', 'MAE', 'pretrain_mae']
 
 # %% ../nbs/03c_mae.ipynb #042dfe00
 def chamfer_l2(pred:torch.Tensor, # (M, k, 3) predicted patches
@@ -18,6 +18,24 @@ def chamfer_l2(pred:torch.Tensor, # (M, k, 3) predicted patches
     "Symmetric Chamfer distance with squared L2 (Point-MAE's `ChamferDistanceL2`), averaged over patches."
     d = torch.cdist(pred, true).square()
     return d.min(-1).values.mean() + d.min(-2).values.mean()
+
+# %% ../nbs/03c_mae.ipynb #6c1a9bf9
+def info_nce(a:torch.Tensor, b:torch.Tensor, # (B, f) projections of two views of the same B shapes
+             temperature:float=0.1)->torch.Tensor:
+    "NT-Xent (SimCLR): each view must pick its partner among the other 2B - 1 embeddings (cosine / temperature)."
+    h = F.normalize(torch.cat([a, b]), dim=-1); s = h @ h.T / temperature
+    s = s.masked_fill(torch.eye(len(h), dtype=torch.bool, device=h.device), float('-inf'))
+    B = len(a); partner = torch.cat([torch.arange(B, 2 * B), torch.arange(B)]).to(h.device)
+    return F.cross_entropy(s, partner)
+
+def second_view(points:torch.Tensor, # (B, N, 3) already augmented clouds
+                generator=None, scale=(0.8, 1.2))->torch.Tensor:
+    "Another view of each cloud: a random rotation about the up (y) axis and a random isotropic scale."
+    B = points.shape[0]; a = torch.rand(B, generator=generator) * 2 * torch.pi
+    c, s, z, o = a.cos(), a.sin(), torch.zeros(B), torch.ones(B)
+    R = torch.stack([torch.stack([c, z, s], -1), torch.stack([z, o, z], -1), torch.stack([-s, z, c], -1)], 1)
+    k = scale[0] + (scale[1] - scale[0]) * torch.rand(B, 1, 1, generator=generator)
+    return points @ R.to(points) * k.to(points)
 
 # %% ../nbs/03c_mae.ipynb #0f5f4406
 def random_mask(B:int, c:int, # shapes, patches per shape
@@ -39,6 +57,8 @@ class MAE(nn.Module):
     def __init__(self, cfg='tiny', # encoder configuration (see `teacher.CONFIGS`)
                  mask_ratio:float=0.6, # share of patches hidden
                  dec_depth:int=2, # decoder blocks (Point-MAE: 4 for ViT-S)
+                 contrast:float=0., # weight of the InfoNCE term between two views (0: plain Point-MAE)
+                 temperature:float=0.1, # InfoNCE temperature
                  **overrides):
         super().__init__()
         self.encoder = PointEncoder(cfg, **overrides); c = self.encoder.cfg
@@ -47,9 +67,11 @@ class MAE(nn.Module):
         self.decoder_pos = positional_encoding(c.dim)
         self.decoder = TransformerEncoder(c.dim, dec_depth, c.heads, c.mlp_ratio, True, drop_path_const=True)
         self.head = nn.Linear(c.dim, 3 * c.group_size)
+        self.contrast, self.temperature = contrast, temperature
+        self.proj = nn.Sequential(nn.Linear(2 * c.dim, 512), nn.GELU(), nn.Linear(512, 128)) if contrast else None
 
-    def loss(self, points, generator=None)->tuple:
-        "Chamfer loss of the reconstructed masked patches; returns (loss, metrics)."
+    def view_loss(self, points, generator=None)->tuple:
+        "Chamfer loss of one view's masked patches and the pooled encoding of its visible tokens (B, 2d)."
         nb, C, _ = self.encoder.tokenizer.group(points, generator)              # (B, c, k, 3) relative to centers, (B, c, 3)
         T = self.encoder.tokenizer.embedding(nb)
         if self.encoder.tokenizer_to_encoder is not None: T = self.encoder.tokenizer_to_encoder(T)
@@ -59,8 +81,15 @@ class MAE(nn.Module):
         pos = self.decoder_pos(torch.cat([take(C, vis), take(C, msk)], 1))
         y, _ = self.decoder(torch.cat([z, q], 1), pos)
         pred = self.head(y[:, z.shape[1]:]).view(-1, self.group_size, 3)
-        loss = chamfer_l2(pred, take(nb, msk).reshape(-1, nb.shape[2], 3))
-        return loss, dict(masked=msk.shape[1])
+        return chamfer_l2(pred, take(nb, msk).reshape(-1, nb.shape[2], 3)), torch.cat([z.amax(1), z.mean(1)], -1)
+
+    def loss(self, points, generator=None)->tuple:
+        "Chamfer loss (+ `contrast` × InfoNCE between two views when contrast > 0); returns (loss, metrics)."
+        cd, g = self.view_loss(points, generator)
+        if not self.contrast: return cd, dict(chamfer=cd.detach())
+        cd2, g2 = self.view_loss(second_view(points, generator), generator)
+        nce = info_nce(self.proj(g), self.proj(g2), self.temperature)
+        return (cd + cd2) / 2 + self.contrast * nce, dict(chamfer=((cd + cd2) / 2).detach(), nce=nce.detach())
 
 # %% ../nbs/03c_mae.ipynb #3764873e
 from .training import Trainer, TrainConfig

@@ -38,12 +38,12 @@ def linear_probe(Xtr, ytr, Xte, yte, C:float=0.012)->float:
     if len(np.unique(ytr)) < 2: raise ValueError("a probe needs at least two classes in the training set")
     return 100. * (SVC(kernel='linear', C=C).fit(Xtr, ytr).predict(Xte) == yte).mean()
 
-def knn_probe(Xtr, ytr, Xte, yte, k:int=1)->float:
-    "Accuracy (%) of a k-nearest-neighbour vote under cosine similarity."
+def knn_probe(Xtr, ytr, Xte, yte, k:int=1, return_correct:bool=False):
+    "Accuracy (%) of a k-nearest-neighbour vote under cosine similarity (and the per-shape correct vector if asked)."
     a = Xtr / np.linalg.norm(Xtr, axis=1, keepdims=True).clip(1e-12); b = Xte / np.linalg.norm(Xte, axis=1, keepdims=True).clip(1e-12)
     nn_ = np.argsort(-(b @ a.T), axis=1)[:, :k]
     pred = np.array([np.bincount(ytr[r], minlength=ytr.max() + 1).argmax() for r in nn_])
-    return 100. * (pred == yte).mean()
+    return (100. * (pred == yte).mean(), pred == yte) if return_correct else 100. * (pred == yte).mean()
 
 def loo_knn(X, y, k:int=1)->float:
     "Leave-one-out k-NN accuracy (%) (for tiny labelled sets, e.g. real shapes)."
@@ -91,11 +91,14 @@ def token_structure(encoder, # a `PointEncoder`
                 within_cosine=float(cos.mean()), shapes=len(idx))
 
 # %% ../nbs/03b_probe.ipynb #1f66f07f
-def fewshot_probe(model, root, way:int=5, shot:int=10, folds=range(10), n_points:int=1024, C:float=0.012, seed:int=0)->dict:
+def fewshot_probe(model, root, way:int=5, shot:int=10, folds=range(10), n_points:int=1024,
+                  C:float|None=0.012, # the SVM's C; None: the calibrated probe (standardised features, C by CV on the support set)
+                  seed:int=0)->dict:
     "Linear-SVM few-shot accuracy over folds: {'mean', 'std', 'folds'}."
     from foundry_nb.loaders import ModelNetFewShot
     accs = []
     for f in folds:
         tr, te = ModelNetFewShot(root, way, shot, f, 'train'), ModelNetFewShot(root, way, shot, f, 'test')
-        accs.append(linear_probe(*embed(model, tr, n_points, seed=seed), *embed(model, te, n_points, seed=seed), C=C))
+        Xy = (*embed(model, tr, n_points, seed=seed), *embed(model, te, n_points, seed=seed))
+        accs.append(calibrated_probe(*Xy)['accuracy'] if C is None else linear_probe(*Xy, C=C))
     return dict(mean=float(np.mean(accs)), std=float(np.std(accs)), folds=[float(a) for a in accs], way=way, shot=shot)

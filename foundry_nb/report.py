@@ -34,24 +34,25 @@ def _tokenizer(info)->list[str]:
 
 # %% ../nbs/10_report.ipynb #8378f802
 def _teacher(m)->list[str]:
-    p, r, b = m['probes']['pretrained'], m['probes']['random'], m['bar']
-    fs = lambda d: f"{d['fewshot_5way']['mean']:.1f} ± {d['fewshot_5way']['std']:.1f}"
-    out = ['### The embedded teacher (JEPA-pretrained `tiny`, synthetic benchmark)', '',
-           f"{m['steps']} steps, {m['train_minutes_last_session']:.0f} min on {m['machine']} (last session), seed {m['params']['seed']}; from `figures/pretrain_teacher.json`.", '',
-           '| probe (synthetic test) | JEPA-pretrained | random weights |', '|---|---|---|',
-           f"| linear SVM, C = {m['params']['probe_C']} (Point-JEPA protocol) | {p['linear_probe']:.1f} | {r['linear_probe']:.1f} |",
-           f"| linear SVM, C by 5-fold CV | {p['linear_probe_cv']:.1f} | {r['linear_probe_cv']:.1f} |",
-           f"| 1-NN (cosine) | {p['knn1']:.1f} | {r['knn1']:.1f} |",
-           f"| few-shot 5-way, linear SVM, mean ± std over folds | {fs(p)} | {fs(r)} |"]
+    b, pr, ts = m['bar'], m['params'], {k: m['probes'][k]['token_structure'] for k in ('pretrained', 'random')}
+    obj = 'MAE + InfoNCE' if pr.get('objective') == 'mae' and pr.get('contrast') else (pr.get('objective') or 'jepa').upper()
+    secs = sum(h.get('seconds', 0) for h in m['history'])
+    out = [f'### The embedded teacher ({obj}-pretrained `{pr["config"]}`, synthetic benchmark)', '',
+           f"{m['steps']} steps ({pr['epochs']} epochs of {pr['n_per_class']} shapes per category), {secs / 60:.1f} min of training on {m.get('train_device', 'a device this JSON does not record')}, "
+           f"seed {pr['seed']}; probes on {m['machine']}; from `figures/pretrain_teacher.json`.", '',
+           '| probe | pretrained | random weights | difference [95 % CI] | bar met |', '|---|---|---|---|---|']
+    out += [f"| {r['probe']} | {r['pretrained']:.1f} | {r['random']:.1f} | {r['diff']:+.1f} [{r['lo']:+.1f}, {r['hi']:+.1f}] | {'yes' if r['met'] else '**no**'} |" for r in b['rows']]
     real = m['probes'].get('real_modelnet40')
-    if isinstance(real, dict): out.append(f"| real ModelNet40 ({real['shapes']} shapes, {len(real['classes'])} classes), leave-one-out 1-NN | {real['pretrained']:.1f} | {real['random']:.1f} |")
-    worse = [n for n, a, z in (('1-NN', p['knn1'], r['knn1']), ('the tuned-C SVM', p['linear_probe_cv'], r['linear_probe_cv']),
-                               ('few-shot', p['fewshot_5way']['mean'], r['fewshot_5way']['mean'])) if a < z]
-    if isinstance(real, dict) and real['pretrained'] < real['random']: worse.append('the real ModelNet40 shapes')
-    verdict = 'met' if b['met'] else 'NOT met'
-    out += ['', f"Bar (pretrained beats random by ≥ 10 points, or halves its error where random > 85 %): **{verdict}** "
-            f"(margin {b['margin_points']:+.1f} points, error-rate ratio {b['error_rate_ratio']:.2f})."]
-    if worse: out.append(f"Not every probe improves: on {', '.join(worse)} the random-weight encoder scores higher than the pretrained one.")
+    if isinstance(real, dict):
+        for k, name in (('three_class_cv', f"real ModelNet40, airplane/bench/bathtub ({real['three_classes']} shapes), calibrated 5-fold CV"),
+                        ('loo_knn1', f"real ModelNet40, {real['loo_classes']} classes ({real['loo_shapes']} shapes), leave-one-out 1-NN")):
+            a, z = real['pretrained'][k], real['random'][k]
+            out.append(f"| {name} | {a:.1f} | {z:.1f} | {a - z:+.1f} | {'yes' if a >= z else '**no**'} |")
+    out += ['', f"Linear SVM at Point-JEPA's C = {pr['probe_C']} (its protocol, for reference): {m['probes']['pretrained']['linear_probe']:.1f} vs {m['probes']['random']['linear_probe']:.1f}.",
+            f"Distillation targets: {100 * ts['pretrained']['constant_share']:.0f} % of their variance is constant within a shape (random weights {100 * ts['random']['constant_share']:.0f} %), "
+            f"effective rank {ts['pretrained']['effective_rank']:.1f} ({ts['random']['effective_rank']:.1f}), mean within-shape cosine {ts['pretrained']['within_cosine']:.2f} ({ts['random']['within_cosine']:.2f}).",
+            '', f"Bar (each synthetic probe: ≥ 3 points over random weights, or ≤ ¾ of their error rate where they exceed 90 %, with the 95 % interval of the difference above 0; "
+            f"real shapes: at least as good): **{'met' if b['met'] else 'NOT met'}**."]
     return out
 
 # %% ../nbs/10_report.ipynb #efd0b956

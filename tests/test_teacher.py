@@ -39,7 +39,7 @@ def _run(tmp_path, **params):
 
 def test_pretrain_notebook_smoke_and_resume(tmp_path, monkeypatch):
     monkeypatch.delenv('IN_TEST', raising=False)
-    small = dict(n_per_class=2, n_test_per_class=2, epochs=1, warmup_epochs=0, fewshot_folds=1, batch_size=12, threads=1)
+    small = dict(n_per_class=2, n_test_per_class=2, epochs=1, warmup_epochs=0, fewshot_folds=1, batch_size=12, threads=1, real_eval=False)
     _run(tmp_path, **small)
     m = json.loads((tmp_path / 'fig' / 'pretrain_teacher.json').read_text())
     assert m['steps'] == 3 and m['params']['seed'] == 0 and (tmp_path / 'fig' / 'pretrain_teacher.png').exists()
