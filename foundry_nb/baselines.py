@@ -10,8 +10,8 @@ from .tokenizer import fps_torch
 from .student import COMPRESSORS
 
 # %% auto #0
-__all__ = ['kmeans', 'KMeansCompressor', 'FPSCompressor', 'bipartite_merge_step', 'ToMeCompressor', 'kd_loss', 'teacher_features',
-           'train_specialist']
+__all__ = ['kmeans', 'KMeansCompressor', 'FPSCompressor', 'bipartite_merge_step', 'ToMeCompressor', 'KMeansCentersCompressor',
+           'kd_loss', 'teacher_features', 'train_specialist']
 
 # %% ../nbs/08_baselines.ipynb #8fe8d2ba
 def kmeans(X:torch.Tensor, # (B, n, f) points to cluster
@@ -80,7 +80,11 @@ class ToMeCompressor(nn.Module):
         return cam_pool(cam, T), cam_pool(cam, pos), cam
 
 # %% ../nbs/08_baselines.ipynb #9a705adb
-COMPRESSORS.update(kmeans=KMeansCompressor, fps=FPSCompressor, tome=ToMeCompressor)
+def KMeansCentersCompressor(dim:int, s:int, iters:int=10, seed:int=0)->KMeansCompressor:
+    "K-Means on the tokens' 3D centers (spatial grouping): the paper leaves the input of K-Means open, so both are registered."
+    return KMeansCompressor(dim, s, iters, on='centers', seed=seed)
+
+COMPRESSORS.update(kmeans=KMeansCompressor, kmeans_centers=KMeansCentersCompressor, fps=FPSCompressor, tome=ToMeCompressor)
 
 # %% ../nbs/08_baselines.ipynb #45f1ebe6
 def kd_loss(z_s:torch.Tensor, # (..., K) student logits

@@ -8,7 +8,7 @@ import math
 import torch, torch.nn as nn, torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['cam_pool', 'check_supertokens', 'gumbel_argmax', 'DSO', 'anneal_tau']
+__all__ = ['cam_pool', 'check_supertokens', 'gumbel_argmax', 'DSO', 'anneal_tau', 'assignment_health']
 
 # %% ../nbs/04_dso.ipynb #271215bf
 def cam_pool(cam:torch.Tensor, # (B, c, s) assignment (one-hot rows)
@@ -29,9 +29,11 @@ def check_supertokens(s:int, # SuperTokens asked for
     if not 1 <= s <= c: raise ValueError(f"s={s} SuperTokens from c={c} tokens is not a compression: choose 1 <= s <= {c} (c is the tokenizer's num_groups).")
 
 # %% ../nbs/04_dso.ipynb #1aaa5b38
-def gumbel_argmax(logits:torch.Tensor, tau:float=1., hard:bool=True, noise:bool=True)->torch.Tensor:
+def gumbel_argmax(logits:torch.Tensor, tau:float=1., hard:bool=True, noise:bool=True,
+                  noise_scale:float=1., # multiplies the Gumbel noise (DSO's cosine mode: τ, so the noise anneals with the temperature)
+                 )->torch.Tensor:
     "One-hot of argmax(logits + Gumbel noise) with the straight-through gradient of the tempered softmax."
-    g = -torch.empty_like(logits).exponential_().log() if noise else 0.
+    g = -torch.empty_like(logits).exponential_().log() * noise_scale if noise else 0.
     soft = ((logits + g) / tau).softmax(-1)
     if not hard: return soft
     hard_ = F.one_hot(soft.argmax(-1), logits.shape[-1]).to(soft.dtype)
@@ -44,13 +46,19 @@ class DSO(nn.Module):
                  s:int, # number of SuperTokens
                  tau:float=1.0, # Gumbel-Softmax temperature (annealed by `anneal_tau`)
                  gumbel_noise:bool=True, # add Gumbel noise in training (off: straight-through softmax only)
+                 logits:str='cosine', # 'cosine' (learned scale, noise annealed with τ; ours) or 'dot' (the paper's q·k/√d; files written before it existed)
                 ):
         super().__init__()
         if s < 1: raise ValueError(f"DSO needs at least one SuperToken, got s={s}")
-        self.s, self.gumbel_noise = s, gumbel_noise
+        if logits not in ('cosine', 'dot'): raise ValueError(f"logits must be 'cosine' or 'dot', got {logits!r}")
+        self.s, self.gumbel_noise, self.mode = s, gumbel_noise, logits
         self.register_buffer('tau_', torch.tensor(float(tau)))   # in the state dict: a resumed run continues at the annealed τ
         self.supertokens = nn.Parameter(torch.randn(s, dim) * .02)
         self.w_q, self.w_k, self.w_v = (nn.Linear(dim, dim, bias=False) for _ in range(3))
+        nn.init.eye_(self.w_v.weight)                              # the blocks first see the tokens they were trained on
+        if logits == 'cosine':
+            nn.init.eye_(self.w_q.weight); nn.init.eye_(self.w_k.weight)   # start as nearest-SuperToken by cosine
+            self.logit_scale = nn.Parameter(torch.tensor(math.log(10.)))
 
     @property
     def tau(self)->float: return float(self.tau_)
@@ -61,14 +69,31 @@ class DSO(nn.Module):
         super()._load_from_state_dict(sd, prefix, *args)
 
     def logits(self, T):
-        "ℓ (B, c, s) = (T W_k)(S W_q)ᵀ / √d."
-        return self.w_k(T) @ self.w_q(self.supertokens).T / math.sqrt(T.shape[-1])
+        "ℓ (B, c, s): e^σ·cos(T W_k, S W_q) (cosine) or (T W_k)(S W_q)ᵀ / √d (dot)."
+        k, q = self.w_k(T), self.w_q(self.supertokens)
+        if self.mode == 'dot': return k @ q.T / math.sqrt(T.shape[-1])
+        return self.logit_scale.exp() * F.normalize(k, dim=-1) @ F.normalize(q, dim=-1).T
 
     def assign(self, T):
         "The CAM (B, c, s): straight-through Gumbel one-hot in training, the plain argmax in eval."
         l = self.logits(T)
-        if self.training: return gumbel_argmax(l, self.tau, True, self.gumbel_noise)
+        if self.training: return gumbel_argmax(l, self.tau, True, self.gumbel_noise, self.tau if self.mode == 'cosine' else 1.)
         return F.one_hot(l.argmax(-1), self.s).to(l.dtype)
+
+    @torch.no_grad()
+    def init_supertokens(self, T, # (B, c, d) a batch of tokens
+                         iters:int=10, seed:int=0):
+        "SuperTokens from spherical k-means (k-means++ seeding) of a batch of tokens seen through W_k: every SuperToken starts with members."
+        X = F.normalize(self.w_k(T.reshape(-1, T.shape[-1]).float()), dim=-1)
+        g = torch.Generator().manual_seed(seed); C = X[torch.randint(len(X), (1,), generator=g)]
+        while len(C) < self.s:                                              # k-means++: far points are likelier seeds
+            d2 = (1 - (X @ C.T).max(-1).values).clamp(min=0) ** 2
+            C = torch.cat([C, X[torch.multinomial(d2 + 1e-12, 1, generator=g)]])
+        for _ in range(iters):
+            a = (X @ C.T).argmax(-1)
+            for k in range(self.s):
+                if (a == k).any(): C[k] = F.normalize(X[a == k].mean(0), dim=0)
+        self.supertokens.copy_(C @ torch.linalg.pinv(self.w_q.weight).T)      # S W_q = C: each SuperToken's query is a centroid
 
     def forward(self, T, # (B, c, d) tokens BEFORE positional embedding
                 pos, # (B, c, d) positional embeddings of their centers
@@ -85,3 +110,17 @@ def anneal_tau(model:nn.Module, step:int, total:int, start:float=1.0, end:float=
     for m in model.modules():
         if isinstance(m, DSO): m.tau = t
     return t
+
+# %% ../nbs/04_dso.ipynb #52e76fdb
+@torch.no_grad()
+def assignment_health(cam:torch.Tensor, # (B, c, s) evaluation-mode assignment
+                      cam_train:torch.Tensor|None=None, # (B, c, s) training-mode assignment of the same tokens
+                     )->dict:
+    "{'used': SuperTokens used per shape, 'largest_share': largest SuperToken's share of a shape's tokens, 'train_eval_agreement'}."
+    counts = cam.sum(1)                                                   # (B, s)
+    out = dict(used=float((counts > 0).sum(-1).float().mean()), s=cam.shape[-1],
+               largest_share=float((counts.max(-1).values / cam.sum((1, 2)).clamp(min=1)).mean()))
+    if cam_train is not None:
+        live = cam.sum(-1) > 0                                            # tokens that were assigned (the gate bypasses some)
+        out['train_eval_agreement'] = float((cam_train.argmax(-1) == cam.argmax(-1))[live].float().mean())
+    return out

@@ -65,6 +65,13 @@ def _students(m)->list[str]:
     for n, r in rows.items():
         if n == 'teacher': continue
         out.append(f"| {n} | {r['reconstruction_test']['cosine']:.3f} | {r['probe']:.1f} | {r['params']:,} | {r['gflops']:.3f} / {r['gflops_encoder']:.3f} | {r['latency_ms']:.1f} / {r['latency_encoder_ms']:.1f} |")
+    ctl = m.get('controls')
+    if ctl:
+        out += ['', 'Context controls, trained like the students (same loss, data, schedule, seed): how well the targets are reconstructed without SuperTokens.', '',
+                '| control | rec. Smooth L1 (test) | cosine | × the largest-s student | bar | met |', '|---|---|---|---|---|---|']
+        for k, c in ctl.items():
+            ratio = next(v for a, v in c.items() if a.startswith('ratio_to_'))
+            out.append(f"| {'s = 0 (token + position)' if k == 's0' else 'global vector (+ mean token)'} | {c['reconstruction_test']['smooth_l1']:.5f} | {c['reconstruction_test']['cosine']:.3f} | {ratio:.2f} | ≥ {c['bar']} | {'yes' if c['met'] else '**no**'} |")
     for n, r in rows.items():
         if 'budgets' in r:
             out += ['', f"Gated student `{n}` across budgets r (tokens merged; the encoder runs on (c − r) + s tokens, r = 0 is the plain transformer):", '',
@@ -80,9 +87,12 @@ def _ablations(m)->list[str]:
     out = ['### Ablations: s × compressor, CAU residual, gate (`nbs/ablations.ipynb`)', '',
            f"{m['data']}; {p['distill_epochs']} distillation epochs per student, fine-tuning {p['finetune_epochs']} epochs ({p['finetune_frozen_epochs']} frozen), "
            f"part-seg head {p['seg_epochs']} epochs on a frozen backbone; seed {m['seed']}, {m['minutes']:.0f} min on {m['machine']}; from `figures/ablations.json`.", '',
-           '| model | linear % | fine-tune % | part seg. inst. / class mIoU | rec. Smooth L1 | encoder GFLOPs |', '|---|---|---|---|---|---|']
+           '| model | linear % | fine-tune % | part seg. inst. / class mIoU | rec. Smooth L1 | encoder GFLOPs | SuperTokens used / largest share / train-eval agreement |', '|---|---|---|---|---|---|---|']
+    def health(r):
+        h = r.get('health')
+        return f"{h['used']:.1f} of {h['s']} / {h['largest_share']:.2f} / {_f(h.get('train_eval_agreement'), 2)}" if h else '–'
     for k, r in rows.items():
-        out.append(f"| {k} | {_f(r['linear'])} | {_f(r.get('finetune'))} | {_f(r.get('seg_instance_miou'))} / {_f(r.get('seg_class_miou'))} | {_f(r.get('smooth_l1'), 4)} | {_f(r['gflops_encoder'], 3)} |")
+        out.append(f"| {k} | {_f(r['linear'])} | {_f(r.get('finetune'))} | {_f(r.get('seg_instance_miou'))} / {_f(r.get('seg_class_miou'))} | {_f(r.get('smooth_l1'), 4)} | {_f(r['gflops_encoder'], 3)} | {health(r)} |")
     if m.get('gate'):
         out += ['', f"Gated student `{m['gate_student']}` across budgets r (the encoder runs on (c − r) + s tokens; r = 0 is the plain transformer):", '',
                 '| r | encoder tokens | linear % | rec. Smooth L1 | encoder GFLOPs |', '|---|---|---|---|---|']

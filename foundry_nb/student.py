@@ -10,14 +10,15 @@ from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 from .teacher import PointEncoder, EncoderConfig, get_config, atomic_torch_save, torch_load, load_state, CheckpointError, jsonable, pool_max_mean, module_device
-from .dso import DSO, anneal_tau, check_supertokens
+from .dso import DSO, anneal_tau, check_supertokens, assignment_health
 from .cau import CAU
 from .gate import Gate, gated_encode, threshold_encode
 
 # %% auto #0
 __all__ = ['COMPRESSORS', 'ASSETS', 'StudentConfig', 'StudentOutput', 'FoundryStudent', 'forward_tokens', 'forward', 'pooled',
-           'save_student', 'load_student', 'cache_targets', 'TargetCache', 'distill_loss', 'distill', 'reconstruction',
-           'supertoken_of_points', 'plot_supertokens', 'embedded_students', 'embedded_student']
+           'save_student', 'load_student', 'cache_targets', 'TargetCache', 'distill_loss', 'distill',
+           'supertoken_health', 'reconstruction', 'ContextControl', 'supertoken_of_points', 'plot_supertokens',
+           'embedded_students', 'embedded_student']
 
 # %% ../nbs/07_student.ipynb #4051f729
 COMPRESSORS = {'dso': DSO}   # name -> class(dim, s, **kwargs); the baselines chapter registers more
@@ -34,6 +35,7 @@ class StudentConfig:
     gate_lam: float = 0.01
     freeze_tokenizer: bool = True     # the tokenizer (and positional MLP) stay the teacher's
     freeze_blocks: bool = False
+    version: int = 2                  # 2: DSO defaults to cosine logits; files without it (version 1) load with the paper's dot logits
 
 # %% ../nbs/07_student.ipynb #5bbd85bf
 @dataclass
@@ -95,7 +97,10 @@ def load_student(path, strict:bool=True)->FoundryStudent:
     "Rebuild a student saved by `save_student` (eval mode; `.meta` holds its metadata)."
     ck = torch_load(path)
     if not isinstance(ck, dict) or ck.get('format') != 'foundry_nb.student': raise CheckpointError(f"{path}: not a foundry_nb student checkpoint")
-    m = FoundryStudent(StudentConfig(**ck['config']))
+    c = dict(ck['config'])
+    if c.get('version', 1) < 2 and c.get('compressor') == 'dso':             # written before cosine logits: it was trained with dot logits
+        c.update(compressor_kwargs={'logits': 'dot', **c.get('compressor_kwargs', {})}, version=2)
+    m = FoundryStudent(StudentConfig(**c))
     defaults = {k: v for k, v in m.state_dict().items() if k.endswith('.tau_')}   # files written before τ was saved
     load_state(m, {**defaults, **{k: v.float() if v.is_floating_point() else v for k, v in ck['state_dict'].items()}}, strict)
     m.meta = ck.get('meta', {}); return m.eval()
@@ -118,7 +123,7 @@ def cache_targets(teacher:PointEncoder, # the encoder whose tokenizer (and, with
     if len(dataset) == 0: raise ValueError("cache_targets: the dataset is empty")
     owner = teacher if targets else teacher.input_stage()
     key = hashlib.sha1(json.dumps(dict(t=_weights_hash(owner), n=len(dataset), name=dataset.get(0)['name'], last=dataset.get(len(dataset) - 1)['name'],
-                                       np=n_points, v=views, s=seed, l=layer, norm=norm, tg=targets, fmt=3)).encode()).hexdigest()[:16]
+                                       np=n_points, v=views, s=seed, l=layer, norm=norm, tg=targets, start=str(teacher.tokenizer.start), fmt=4)).encode()).hexdigest()[:16]   # FPS start: other centers
     path = Path(cache_dir or default_cache_dir()) / f"{'targets' if targets else 'tokens'}-{key}.npz"
     cached = None if cache_dir is False else load_npz_cache(path, ('tokens', 'centers', 'labels') + (('targets',) if targets else ()))
     if cached is not None: return cached
@@ -170,9 +175,22 @@ def distill_loss(beta:float=2.0):
 def distill(student:FoundryStudent, cache:dict, cfg, ckpt_path=None, beta:float=2.0, tau=(1.0, 0.1)):
     "Train `student` on cached targets with the kit's loop (resumable); the DSO temperature is annealed."
     from foundry_nb.training import Trainer
-    if not student.cfg.freeze_tokenizer: raise ValueError("distillation from cached tokens needs freeze_tokenizer=True")
+    if not getattr(student.cfg, 'freeze_tokenizer', True): raise ValueError("distillation from cached tokens needs freeze_tokenizer=True")
     t = Trainer(student, distill_loss(beta), TargetCache(cache), cfg, ckpt_path, after_step=lambda m, s, n: anneal_tau(m, s, n, *tau))
+    if t.step == 0:                                  # a fresh run: SuperTokens start on k-means centroids of a batch of tokens
+        T0 = torch.from_numpy(cache['tokens'][:256]).float().to(module_device(student))
+        for m in student.modules():
+            if hasattr(m, 'init_supertokens'): m.init_supertokens(T0, seed=cfg.seed)
     t.fit(); return t
+
+@torch.no_grad()
+def supertoken_health(student, cache:dict, n:int=256)->dict:
+    "`dso.assignment_health` of a student's compressor on `n` cached shapes (evaluation vs training-mode assignment)."
+    if not hasattr(student, 'compressor'): return {}
+    T, C = (torch.from_numpy(cache[k][:n]).float().to(module_device(student)) for k in ('tokens', 'centers'))
+    pos, comp, was = student.backbone.positional_encoding(C), student.compressor, student.training
+    comp.eval(); cam_e = comp(T, pos, C)[2]; comp.train(); cam_t = comp(T, pos, C)[2]; student.train(was)
+    return assignment_health(cam_e, cam_t)
 
 # %% ../nbs/07_student.ipynb #85986fc0
 @torch.no_grad()
@@ -184,6 +202,25 @@ def reconstruction(student:FoundryStudent, cache:dict, batch_size:int=128, r=Non
         y, tg = student.forward_tokens(T, C, r).y.float(), tg.float()
         cos += F.cosine_similarity(y, tg, dim=-1).sum().item(); sl1 += F.smooth_l1_loss(y, tg, beta=beta, reduction='none').mean(-1).sum().item(); n += y.shape[0] * y.shape[1]
     return dict(cosine=cos / n, smooth_l1=sl1 / n)
+
+# %% ../nbs/07_student.ipynb #78ebd854
+class ContextControl(nn.Module):
+    "A student without SuperTokens or transformer: Ŷ_j = MLP(T_j + pos(c_j) [+ W·mean(T)]); trains with `distill`."
+    def __init__(self, teacher:PointEncoder, # its positional MLP is the starting point (then trained)
+                 mode:str='s0', # 's0': token and position only; 'global': plus the shape's mean token
+                ):
+        super().__init__()
+        if mode not in ('s0', 'global'): raise ValueError(f"mode must be 's0' or 'global', got {mode!r}")
+        d = teacher.cfg.dim; self.mode = mode
+        self.pos = copy.deepcopy(teacher.positional_encoding).requires_grad_(True)
+        self.glob = nn.Linear(d, d) if mode == 'global' else None
+        self.cau = CAU(d, d)
+        self.cfg = StudentConfig(asdict(teacher.cfg), s=1)     # for code that reads a student's config (freeze_tokenizer, teacher)
+
+    def forward_tokens(self, T, centers, r=None)->StudentOutput:
+        h = T + self.pos(centers)
+        if self.glob is not None: h = h + self.glob(T.mean(1, keepdim=True))
+        return StudentOutput(self.cau.mlp(h), T.new_zeros(*T.shape[:2], 0), T, centers, 0)
 
 # %% ../nbs/07_student.ipynb #730c734e
 @torch.no_grad()
