@@ -175,7 +175,7 @@ def distill_loss(beta:float=2.0):
 def distill(student:FoundryStudent, cache:dict, cfg, ckpt_path=None, beta:float=2.0, tau=(1.0, 0.1)):
     "Train `student` on cached targets with the kit's loop (resumable); the DSO temperature is annealed."
     from foundry_nb.training import Trainer
-    if not getattr(student.cfg, 'freeze_tokenizer', True): raise ValueError("distillation from cached tokens needs freeze_tokenizer=True")
+    if not getattr(getattr(student, 'cfg', None), 'freeze_tokenizer', True): raise ValueError("distillation from cached tokens needs freeze_tokenizer=True")
     t = Trainer(student, distill_loss(beta), TargetCache(cache), cfg, ckpt_path, after_step=lambda m, s, n: anneal_tau(m, s, n, *tau))
     if t.step == 0:                                  # a fresh run: SuperTokens start on k-means centroids of a batch of tokens
         T0 = torch.from_numpy(cache['tokens'][:256]).float().to(module_device(student))
@@ -215,7 +215,6 @@ class ContextControl(nn.Module):
         self.pos = copy.deepcopy(teacher.positional_encoding).requires_grad_(True)
         self.glob = nn.Linear(d, d) if mode == 'global' else None
         self.cau = CAU(d, d)
-        self.cfg = StudentConfig(asdict(teacher.cfg), s=1)     # for code that reads a student's config (freeze_tokenizer, teacher)
 
     def forward_tokens(self, T, centers, r=None)->StudentOutput:
         h = T + self.pos(centers)

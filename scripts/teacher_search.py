@@ -1,5 +1,6 @@
 # Teacher recipe search (issue #10), run on the lent GPU: each config pretrains the tiny encoder for a fixed number of
 # steps (the CPU budget's), then probes it against random weights. Usage: python search.py NAME OUTDIR
+# It keeps its own copy of the objective exactly as it ran (Hybrid below); the kit's implementation of the same objective is foundry_nb.mae.MAE(contrast=...).
 import os, sys, json, time, math
 sys.path.insert(0, os.getcwd())
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
