@@ -11,7 +11,7 @@ export OMP_NUM_THREADS ?= 2
 # the venv first on PATH: the jupyter kernel that papermill starts ("python") must be the venv's
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup reproduce paper students pretrain results test lab
+.PHONY: setup reproduce paper students pretrain results book docs test lab
 setup: $(STAMP)
 
 # torch is installed first and pinned (any other torch spec pulls gigabytes of CUDA packages), then the project.
@@ -54,6 +54,16 @@ pretrain: setup
 
 results: setup
 	$(BIN)/python -m foundry_nb.report README.md figures
+
+# Execute every chapter in place (its outputs are committed: a reader sees them without running anything), then clean.
+book: setup
+	cd nbs && for nb in [0-9]*.ipynb index.ipynb; do echo "executing $$nb"; OMP_NUM_THREADS=2 $(BIN)/jupyter nbconvert --to notebook --execute --inplace --log-level=WARN --ExecutePreprocessor.timeout=1800 $$nb || exit 1; done
+	$(BIN)/nbdev_clean
+
+# The book: the committed, executed notebooks rendered by Sphinx + MyST-NB into _docs/ (nothing re-executed; works offline).
+docs: setup
+	$(BIN)/sphinx-build -b html -q -W --keep-going nbs _docs
+	@echo "open _docs/index.html"
 
 # The whole test suite: library in sync with the notebooks, notebooks clean, every notebook's tests, then pytest.
 test: setup

@@ -21,7 +21,7 @@ class CAU(nn.Module):
         self.residual = residual
         self.mlp = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, hidden or 2 * dim), nn.GELU(), nn.Linear(hidden or 2 * dim, out_dim or dim))
     def route(self, cam, S_enc): return cam @ S_enc
-    def forward(self, T, # (B, c, d) tokens before positional embedding
+    def forward(self, T, # (B, c, d) each token's residual input (the student passes T_j + pos(c_j): `StudentConfig.cau_pos`)
                 cam, # (B, c, s) the compressor's assignment
                 S_enc, # (B, s, d) encoded SuperTokens
                )->torch.Tensor:

@@ -15,7 +15,7 @@ __all__ = ['PRIMITIVES', 'CATEGORIES', 'CLASSES', 'PART_OFFSETS', 'N_PARTS', 'PA
            'frustum_area', 'frustum_sample', 'ellipsoid_area', 'ellipsoid_sample', 'torus_area', 'torus_sample', 'rot',
            'Part', 'chair', 'stool', 'table', 'bench', 'bed', 'mug', 'cup', 'vase', 'bottle', 'lamp', 'rocket',
            'airplane', 'car', 'guitar', 'desk', 'sofa', 'bowl', 'can', 'category_parts', 'sample_shape', 'plot_cloud',
-           'default_cache_dir', 'unique_tmp', 'atomic_save_npz', 'load_npz_cache', 'generate_shapes',
+           'book_figures', 'default_cache_dir', 'unique_tmp', 'atomic_save_npz', 'load_npz_cache', 'generate_shapes',
            'safe_pickle_load', 'Normalize', 'Resample', 'RandomScale', 'RandomTranslate', 'RandomRotate', 'Compose',
            'PointDataset', 'SyntheticShapes', 'plot_gallery', 'write_fewshot', 'make_scene']
 
@@ -385,11 +385,31 @@ def plot_cloud(points, # (N, 3) coordinates
     for v in np.unique(c[idx]):
         m = idx[c[idx] == v]
         nm = (names[v] if names is not None and (isinstance(names, dict) or 0 <= v < len(names)) else str(v))
-        fig.add_trace(go.Scatter3d(x=p[m, 0], y=p[m, 2], z=p[m, 1], mode='markers', name=str(nm), marker=dict(size=size)))
+        q = p[m].astype(np.float64).round(3)   # millimetre precision on a unit shape: a third of the JSON
+        fig.add_trace(go.Scatter3d(x=q[:, 0], y=q[:, 2], z=q[:, 1], mode='markers', name=str(nm), marker=dict(size=size)))
     shown = f' ({len(idx):,} of {len(p):,} points shown)' if len(idx) < len(p) else ''
     fig.update_layout(title=title + shown, scene=dict(aspectmode='data', xaxis_title='x', yaxis_title='z', zaxis_title='y (up)'),
                       margin=dict(l=0, r=0, t=40, b=0), height=450)
     return fig
+
+# %% ../nbs/00_data.ipynb #54afd539
+def book_figures(height:int=420, # default height of the 3D views, in pixels
+                ):
+    "Make plotly's default renderer 'foundry_book': figures as plotly JSON plus an HTML div without plotly.js."
+    import plotly.io as pio
+    from plotly.io._base_renderers import MimetypeRenderer
+    class BookRenderer(MimetypeRenderer):
+        def to_mimebundle(self, fig_dict):
+            import plotly.graph_objects as go
+            fig = go.Figure(fig_dict)
+            return {'application/vnd.plotly.v1+json': json.loads(pio.to_json(fig, validate=False, remove_uids=True)),
+                    'text/html': pio.to_html(fig, include_plotlyjs=False, full_html=False, default_height=height, div_id=f'plot-{_fig_hash(fig_dict)}', validate=False)}
+    pio.renderers['foundry_book'] = BookRenderer(); pio.renderers.default = 'foundry_book'
+
+def _fig_hash(fig_dict)->str:
+    "A stable id for a figure's div, so re-running a chapter rewrites the same output."
+    import hashlib, plotly.io as pio
+    return hashlib.sha1(pio.to_json(fig_dict, validate=False).encode()).hexdigest()[:10]
 
 # %% ../nbs/00_data.ipynb #22ece249
 GENERATOR_VERSION = 2

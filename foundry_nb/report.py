@@ -4,11 +4,13 @@
 
 # %% ../nbs/10_report.ipynb #50ccc197
 from __future__ import annotations
-import json, sys
+import json, os, re, sys
 from pathlib import Path
+from .data import unique_tmp
 
 # %% auto #0
-__all__ = ['SECTIONS', 'START', 'END', 'markdown_table', 'render_results', 'update_readme', 'main']
+__all__ = ['SECTIONS', 'START', 'END', 'markdown_table', 'write_atomic', 'render_results', 'update_readme', 'render_readme',
+           'update_index', 'api_reference', 'copy_outputs', 'main']
 
 # %% ../nbs/10_report.ipynb #7828f90c
 def markdown_table(rows:list, # dicts (one per row); nested dicts are flattened to 'a.b' columns
@@ -235,27 +237,103 @@ SECTIONS = [('ablations.json', _ablations), ('fewshot.json', _fewshot), ('effici
             ('tokenizer_benchmark.json', _tokenizer), ('pretrain_teacher.json', _teacher), ('distill.json', _students)]
 START, END = '<!-- results:start -->', '<!-- results:end -->'
 
-def render_results(figures_dir='figures')->str:
+def write_atomic(path, text:str):
+    "Write a text file atomically (unique temp file + rename)."
+    path = Path(path); tmp = unique_tmp(path)
+    try: tmp.write_text(text); os.replace(tmp, path)
+    finally: tmp.unlink(missing_ok=True)
+
+def render_results(figures_dir='figures', # where the metrics JSON files are
+                   link_prefix:str='', # prepended to the figure links (`'../'` from `nbs/`)
+                  )->str:
     "Markdown for every metrics JSON present in `figures_dir`."
     parts = []
     for fname, fn in SECTIONS:
         p = Path(figures_dir) / fname
         if p.exists(): parts.append('\n'.join(fn(json.loads(p.read_text()))))
-    return '\n\n'.join(parts) if parts else '_No results yet: run `make reproduce`._'
+    md = '\n\n'.join(parts) if parts else '_No results yet: run `make reproduce`._'
+    return md.replace('](figures/', f']({link_prefix}figures/')
 
-def update_readme(readme='README.md', figures_dir='figures')->bool:
-    "Replace the results block of `readme`; returns whether the file changed."
-    p = Path(readme); text = p.read_text()
-    if START not in text or END not in text: raise ValueError(f"{readme}: no '{START}' ... '{END}' block to fill")
-    new = text[:text.index(START) + len(START)] + '\n' + render_results(figures_dir) + '\n' + text[text.index(END):]
-    if new != text: p.write_text(new)
+def update_readme(readme='README.md', figures_dir='figures',
+                  index=None, # the landing-page notebook: the README is rendered from it (`render_readme`); None: only its results block is replaced
+                 )->bool:
+    "Rewrite `readme` (from `index`, or its results block); returns whether the file changed."
+    p = Path(readme)
+    if index is not None: update_index(index, figures_dir); new, text = render_readme(index, figures_dir), (p.read_text() if p.exists() else '')
+    else:
+        text = p.read_text()
+        if START not in text or END not in text: raise ValueError(f"{readme}: no '{START}' ... '{END}' block to fill")
+        new = text[:text.index(START) + len(START)] + '\n' + render_results(figures_dir) + '\n' + text[text.index(END):]
+    if new != text: write_atomic(p, new)
     return new != text
+
+# %% ../nbs/10_report.ipynb #fb7c77b3
+def _readme_links(md:str)->str:
+    "Links written from `nbs/` made relative to the repository root."
+    md = md.replace('](../', '](')
+    return re.sub(r'\]\((?![a-z]+:|#|/)([\w./-]+\.ipynb)', r'](nbs/\1', md)
+
+def render_readme(index='nbs/index.ipynb', # the landing-page notebook
+                  figures_dir='figures')->str:
+    "README.md's text: the index notebook's markdown, its results cell rendered afresh from `figures_dir`."
+    out = []
+    for c in json.loads(Path(index).read_text())['cells']:
+        tags, src = c.get('metadata', {}).get('tags', []), ''.join(c['source'])
+        if 'readme-skip' in tags: continue
+        if 'readme-results' in tags: out.append(f'{START}\n{render_results(figures_dir)}\n{END}')
+        elif c['cell_type'] == 'markdown': out.append(_readme_links(src))
+    return '\n\n'.join(out) + '\n'
+
+def update_index(index='nbs/index.ipynb', figures_dir='figures')->bool:
+    "Set the output of the index's `readme-results` cell to the results markdown (links relative to `nbs/`)."
+    p = Path(index); nb = json.loads(p.read_text())
+    md = render_results(figures_dir, link_prefix='../')
+    out = [dict(output_type='execute_result', execution_count=None, metadata={}, data={'text/markdown': md.splitlines(keepends=True), 'text/plain': ['<IPython.core.display.Markdown object>']})]
+    cells = [c for c in nb['cells'] if 'readme-results' in c.get('metadata', {}).get('tags', [])]
+    if len(cells) != 1: raise ValueError(f"{index}: expected one cell tagged 'readme-results', found {len(cells)}")
+    if cells[0]['outputs'] == out: return False
+    cells[0]['outputs'] = out; write_atomic(p, json.dumps(nb, indent=1, ensure_ascii=False) + '\n'); return True
+
+# %% ../nbs/10_report.ipynb #d6a3a0a5
+def api_reference(module:str, # e.g. 'foundry_nb.dso'
+                 ):
+    "The module's classes and functions (its `__all__`) as `show_doc` renders them, each under an anchor named by the symbol."
+    import importlib, inspect
+    from nbdev.showdoc import show_doc
+    from IPython.display import Markdown
+    m, out = importlib.import_module(module), []
+    for name in getattr(m, '__all__', []):
+        o = getattr(m, name)
+        if not (inspect.isclass(o) or inspect.isfunction(o)): continue
+        md = re.sub(r'\[source\]\([^)]*\)\{[^}]*\}\n*', '', show_doc(o)._repr_markdown_())      # Quarto-only attribute syntax
+        md = re.sub(r'(?m)^### (.+)$', lambda h: f'<h4 class="api" id="{module}.{name}"><code>{h.group(1)}</code></h4>', md, count=1)
+        out.append(md.strip())
+    return Markdown('\n\n'.join(out))
+
+# %% ../nbs/10_report.ipynb #2b57bef5
+def copy_outputs(run_nb, # the executed copy papermill wrote (runs/X.ipynb)
+                 chapter_nb, # the notebook in nbs/ it was run from
+                )->int:
+    "Put the outputs of `run_nb`'s code cells on the same cells of `chapter_nb`; returns how many cells got outputs."
+    run, ch = json.loads(Path(run_nb).read_text()), json.loads(Path(chapter_nb).read_text())
+    by_id = {c.get('id'): c for c in run['cells'] if c['cell_type'] == 'code'}
+    n = 0
+    for c in ch['cells']:
+        if c['cell_type'] != 'code': continue
+        r = by_id.get(c.get('id'))
+        if r is None or ''.join(r['source']) != ''.join(c['source']):
+            raise ValueError(f"{run_nb} was not run from this version of {chapter_nb} (cell {c.get('id')} differs): re-run it with papermill first")
+        c['outputs'] = [{k: v for k, v in o.items() if k != 'execution_count'} | ({'execution_count': None} if o.get('output_type') == 'execute_result' else {}) for o in r.get('outputs', [])]
+        c['execution_count'] = None; n += bool(c['outputs'])
+    write_atomic(chapter_nb, json.dumps(ch, indent=1, ensure_ascii=False) + '\n'); return n
 
 # %% ../nbs/10_report.ipynb #0ac87526
 def main(argv=None):
-    "python -m foundry_nb.report [README.md] [figures]"
-    a = (argv if argv is not None else sys.argv[1:]) + ['README.md', 'figures'][len(argv if argv is not None else sys.argv[1:]):]
-    print('README results', 'updated' if update_readme(a[0], a[1]) else 'unchanged')
+    "python -m foundry_nb.report [README.md] [figures] [nbs/index.ipynb]: the README (and the index's results) from the index and the JSON; `--outputs RUN NB`: `copy_outputs`"
+    a = list(argv if argv is not None else sys.argv[1:])
+    if a[:1] == ['--outputs']: print(f"{a[2]}: outputs of {copy_outputs(a[1], a[2])} cells from {a[1]}"); return
+    a += ['README.md', 'figures', 'nbs/index.ipynb'][len(a):]
+    print('README', 'updated' if update_readme(a[0], a[1], a[2]) else 'unchanged')
 
 import builtins
 if __name__ == '__main__' and not getattr(builtins, '__IPYTHON__', False): main()   # `python -m foundry_nb.report`, not in a notebook

@@ -35,7 +35,8 @@ class StudentConfig:
     gate_lam: float = 0.01
     freeze_tokenizer: bool = True     # the tokenizer (and positional MLP) stay the teacher's
     freeze_blocks: bool = False
-    version: int = 2                  # 2: DSO defaults to cosine logits; files without it (version 1) load with the paper's dot logits
+    cau_pos: bool = True              # CAU's residual is the token's encoder input T_j + pos(c_j) (False: T_j alone, the files before version 3)
+    version: int = 3                  # 2: DSO defaults to cosine logits (version 1 files load with dot logits); 3: `cau_pos`
 
 # %% ../nbs/07_student.ipynb #5bbd85bf
 @dataclass
@@ -72,12 +73,13 @@ def forward_tokens(self:FoundryStudent, T, centers, r=None)->StudentOutput:
     if self.gate is None:
         check_supertokens(self.cfg.s, T.shape[1])
         S, S_pos, cam = self.compressor(T, pos, centers)
-        return StudentOutput(self.cau(T, cam, enc(S, S_pos)[0]), cam, T, centers, S.shape[1])
+        return StudentOutput(self.cau(T + pos if self.cfg.cau_pos else T, cam, enc(S, S_pos)[0]), cam, T, centers, S.shape[1])
     pi = self.gate(T); r = self.budget if r is None else r
     if r is None: r = int(torch.randint(0, T.shape[1] + 1, (1,)).item()) if self.training else T.shape[1]
     if r == 'threshold': routed, cam, n, _ = threshold_encode(T, pos, centers, pi, self.gate.threshold, self.compressor, enc)
     else: routed, cam, n = gated_encode(T, pos, centers, pi, int(r), self.compressor, enc, straight_through=self.training)
-    return StudentOutput(self.cau.mlp(T + routed if self.cau.residual else routed), cam, T, centers, n, pi)
+    own = T + pos if self.cfg.cau_pos else T   # the residual: each token's own encoder input
+    return StudentOutput(self.cau.mlp(own + routed if self.cau.residual else routed), cam, T, centers, n, pi)
 
 def forward(self:FoundryStudent, points, generator=None, r=None)->StudentOutput:
     return self.forward_tokens(*self.backbone.tokens(points, generator), r)
@@ -100,6 +102,7 @@ def load_student(path, strict:bool=True)->FoundryStudent:
     c = dict(ck['config'])
     if c.get('version', 1) < 2 and c.get('compressor') == 'dso':             # written before cosine logits: it was trained with dot logits
         c.update(compressor_kwargs={'logits': 'dot', **c.get('compressor_kwargs', {})}, version=2)
+    if c.get('version', 1) < 3: c.update(cau_pos=False, version=3)           # written before `cau_pos`: its CAU residual was T alone
     m = FoundryStudent(StudentConfig(**c))
     defaults = {k: v for k, v in m.state_dict().items() if k.endswith('.tau_')}   # files written before τ was saved
     load_state(m, {**defaults, **{k: v.float() if v.is_floating_point() else v for k, v in ck['state_dict'].items()}}, strict)
