@@ -57,7 +57,8 @@ results: setup
 
 # Execute every chapter in place (its outputs are committed: a reader sees them without running anything), then clean.
 book: setup
-	cd nbs && for nb in [0-9]*.ipynb index.ipynb; do echo "executing $$nb"; OMP_NUM_THREADS=2 $(BIN)/jupyter nbconvert --to notebook --execute --inplace --log-level=WARN --ExecutePreprocessor.timeout=1800 $$nb || exit 1; done
+	cd nbs && for nb in [0-9]*.ipynb index.ipynb; do echo "executing $$nb"; OMP_NUM_THREADS=$(OMP_NUM_THREADS) $(BIN)/jupyter nbconvert --to notebook --execute --inplace --log-level=WARN --ExecutePreprocessor.timeout=1800 $$nb || exit 1; done
+	$(BIN)/python -m foundry_nb.report --strip-stderr nbs/[0-9]*.ipynb nbs/index.ipynb
 	$(BIN)/nbdev_clean
 
 # The book: the committed, executed notebooks rendered by Sphinx + MyST-NB into _docs/ (nothing re-executed; works offline).

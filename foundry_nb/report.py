@@ -10,7 +10,7 @@ from .data import unique_tmp
 
 # %% auto #0
 __all__ = ['SECTIONS', 'START', 'END', 'markdown_table', 'write_atomic', 'render_results', 'update_readme', 'render_readme',
-           'update_index', 'api_reference', 'copy_outputs', 'main']
+           'update_index', 'api_reference', 'strip_stderr', 'copy_outputs', 'main']
 
 # %% ../nbs/10_report.ipynb #7828f90c
 def markdown_table(rows:list, # dicts (one per row); nested dicts are flattened to 'a.b' columns
@@ -306,11 +306,22 @@ def api_reference(module:str, # e.g. 'foundry_nb.dso'
         o = getattr(m, name)
         if not (inspect.isclass(o) or inspect.isfunction(o)): continue
         md = re.sub(r'\[source\]\([^)]*\)\{[^}]*\}\n*', '', show_doc(o)._repr_markdown_())      # Quarto-only attribute syntax
+        md = re.sub(r'(?m)^---\s*\n', '', md)                                              # rules between entries: the headings separate them
         md = re.sub(r'(?m)^### (.+)$', lambda h: f'<h4 class="api" id="{module}.{name}"><code>{h.group(1)}</code></h4>', md, count=1)
         out.append(md.strip())
     return Markdown('\n\n'.join(out))
 
 # %% ../nbs/10_report.ipynb #2b57bef5
+def _stderr(o)->bool: return o.get('output_type') == 'stream' and o.get('name') == 'stderr'
+
+def strip_stderr(nb_path)->int:
+    "Drop the stderr streams (progress bars, warnings) from a notebook's outputs, as the book shows none; returns how many."
+    p = Path(nb_path); nb = json.loads(p.read_text()); n = 0
+    for c in nb['cells']:
+        if c['cell_type'] == 'code': n += sum(map(_stderr, c['outputs'])); c['outputs'] = [o for o in c['outputs'] if not _stderr(o)]
+    if n: write_atomic(p, json.dumps(nb, indent=1, ensure_ascii=False) + '\n')
+    return n
+
 def copy_outputs(run_nb, # the executed copy papermill wrote (runs/X.ipynb)
                  chapter_nb, # the notebook in nbs/ it was run from
                 )->int:
@@ -323,7 +334,7 @@ def copy_outputs(run_nb, # the executed copy papermill wrote (runs/X.ipynb)
         r = by_id.get(c.get('id'))
         if r is None or ''.join(r['source']) != ''.join(c['source']):
             raise ValueError(f"{run_nb} was not run from this version of {chapter_nb} (cell {c.get('id')} differs): re-run it with papermill first")
-        c['outputs'] = [{k: v for k, v in o.items() if k != 'execution_count'} | ({'execution_count': None} if o.get('output_type') == 'execute_result' else {}) for o in r.get('outputs', [])]
+        c['outputs'] = [{k: v for k, v in o.items() if k != 'execution_count'} | ({'execution_count': None} if o.get('output_type') == 'execute_result' else {}) for o in r.get('outputs', []) if not _stderr(o)]
         c['execution_count'] = None; n += bool(c['outputs'])
     write_atomic(chapter_nb, json.dumps(ch, indent=1, ensure_ascii=False) + '\n'); return n
 
@@ -332,6 +343,7 @@ def main(argv=None):
     "python -m foundry_nb.report [README.md] [figures] [nbs/index.ipynb]: the README (and the index's results) from the index and the JSON; `--outputs RUN NB`: `copy_outputs`"
     a = list(argv if argv is not None else sys.argv[1:])
     if a[:1] == ['--outputs']: print(f"{a[2]}: outputs of {copy_outputs(a[1], a[2])} cells from {a[1]}"); return
+    if a[:1] == ['--strip-stderr']: print(f'{sum(strip_stderr(p) for p in a[1:])} stderr outputs dropped'); return
     a += ['README.md', 'figures', 'nbs/index.ipynb'][len(a):]
     print('README', 'updated' if update_readme(a[0], a[1], a[2]) else 'unchanged')
 

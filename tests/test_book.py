@@ -26,7 +26,7 @@ def _text(outputs)->str:
 def test_committed_with_outputs(nb):
     "Opening a chapter without running it shows its results: most of its code cells carry outputs."
     cells = _code_cells(nb); shown = [c for c in cells if c.get('outputs')]
-    assert shown, f'{nb.name} is committed without outputs: execute it (make book) before committing'
+    assert shown, f'{nb.name} is committed without outputs: execute it (chapters: make book; reproduction notebooks: run them with papermill, then python -m foundry_nb.report --outputs runs/X.ipynb nbs/X.ipynb)'
     assert any(o.get('output_type') in ('display_data', 'execute_result') for c in shown for o in c['outputs']), f'{nb.name}: no figure, table or result among its outputs'
 
 def test_cheap_chapter_not_stale(tmp_path):
