@@ -10,7 +10,8 @@ from .tokenizer import fps_torch
 from .student import COMPRESSORS
 
 # %% auto #0
-__all__ = ['kmeans', 'KMeansCompressor', 'FPSCompressor', 'bipartite_merge_step', 'ToMeCompressor', 'KMeansCentersCompressor',
+__all__ = ['kmeans', 'KMeansCompressor', 'FPSCompressor', 'bipartite_index', 'merge_weighted', 'bipartite_merge_step',
+           'ToMeCompressor', 'proportional_attention', 'tome_schedule', 'ToMeInBlock', 'KMeansCentersCompressor',
            'kd_loss', 'teacher_features', 'train_specialist']
 
 # %% ../nbs/08_baselines.ipynb #8fe8d2ba
@@ -49,27 +50,37 @@ class FPSCompressor(nn.Module):
         return pick(T), pick(pos), cam
 
 # %% ../nbs/08_baselines.ipynb #228a31e9
-def bipartite_merge_step(x, size, src, r:int):
-    "One ToMe round on (B, t, d) tokens with sizes (B, t) and origin map src (B, c) -> t indices; removes r tokens."
+def bipartite_index(metric, # (B, t, k) what similarity is measured on (features, or ToMe's attention keys)
+                    r:int, # tokens to remove (at most the ceil(t/2) of set A)
+                   )->torch.Tensor:
+    "ToMe's bipartite soft matching: (B, t) new slot of every token (t - r slots: the kept A tokens, then all B tokens)."
+    B, t, _ = metric.shape
+    with torch.no_grad():
+        sim = F.normalize(metric[:, ::2], dim=-1) @ F.normalize(metric[:, 1::2], dim=-1).transpose(1, 2)
+        best, partner = sim.max(-1)                                               # (B, |A|)
+        order = best.argsort(-1, descending=True); merged_a, kept_a = order[:, :r], order[:, r:]
+        ia, ib = torch.arange(0, t, 2, device=metric.device), torch.arange(1, t, 2, device=metric.device)
+        new_index = torch.empty(B, t, dtype=torch.long, device=metric.device); na = kept_a.shape[1]
+        new_index.scatter_(1, ia[kept_a], torch.arange(na, device=metric.device).expand(B, -1))
+        new_index[:, ib] = torch.arange(na, na + len(ib), device=metric.device)
+        new_index.scatter_(1, ia[merged_a], na + partner.gather(1, merged_a))
+    return new_index
+
+def merge_weighted(x, size, new_index, nt:int)->tuple:
+    "Size-weighted mean of (B, t, d) tokens into nt slots; returns (merged (B, nt, d), merged sizes (B, nt))."
     B, t, d = x.shape
-    a, b = x[:, ::2], x[:, 1::2]
-    sim = F.normalize(a, dim=-1) @ F.normalize(b, dim=-1).transpose(1, 2)
-    best, partner = sim.max(-1)                                               # (B, |A|)
-    order = best.argsort(-1, descending=True); merged_a, kept_a = order[:, :r], order[:, r:]
-    ia, ib = torch.arange(0, t, 2, device=x.device), torch.arange(1, t, 2, device=x.device)
-    # new layout: kept A tokens, then all B tokens
-    new_index = torch.empty(B, t, dtype=torch.long, device=x.device)
-    na = kept_a.shape[1]
-    new_index.scatter_(1, ia[kept_a], torch.arange(na, device=x.device).expand(B, -1))
-    new_index[:, ib] = torch.arange(na, na + len(ib), device=x.device)
-    new_index.scatter_(1, ia[merged_a], na + partner.gather(1, merged_a))
-    w = (x * size[..., None]); nt = t - r
-    xs = torch.zeros(B, nt, d, dtype=x.dtype, device=x.device).scatter_add_(1, new_index[..., None].expand(-1, -1, d), w)
-    ss = torch.zeros(B, nt, dtype=size.dtype, device=x.device).scatter_add_(1, new_index, size)
-    return xs / ss[..., None], ss, new_index.gather(1, src)
+    xs = x.new_zeros(B, nt, d).scatter_add(1, new_index[..., None].expand(-1, -1, d), x * size[..., None])
+    ss = size.new_zeros(B, nt).scatter_add(1, new_index, size)
+    return xs / ss[..., None], ss
+
+def bipartite_merge_step(x, size, src, r:int, metric=None):
+    "One ToMe round on (B, t, d) tokens with sizes (B, t) and origin map src (B, c) -> t indices; removes r tokens."
+    ni = bipartite_index(x if metric is None else metric, r)
+    xs, ss = merge_weighted(x, size, ni, x.shape[1] - r)
+    return xs, ss, ni.gather(1, src)
 
 class ToMeCompressor(nn.Module):
-    "ToMe-style compressor: repeated bipartite soft matching with size-weighted merges down to s tokens."
+    "One-shot ToMe matching *before* the encoder (registered as 'tome_pre'): bipartite rounds on the raw tokens down to s."
     def __init__(self, dim:int, s:int): super().__init__(); self.s = s
     def forward(self, T, pos, centers):
         check_supertokens(self.s, T.shape[1]); B, c, _ = T.shape; x, size = T, T.new_ones(B, c); src = torch.arange(c, device=T.device).expand(B, -1)
@@ -79,12 +90,54 @@ class ToMeCompressor(nn.Module):
         cam = F.one_hot(src, self.s).to(T.dtype)
         return cam_pool(cam, T), cam_pool(cam, pos), cam
 
+# %% ../nbs/08_baselines.ipynb #fb39e3ac
+def proportional_attention(attn, # a teacher `Attention` (its qkv and proj weights are used)
+                           x, # (B, t, d) normalised tokens
+                           size, # (B, t) how many original tokens each stands for
+                          )->tuple:
+    "ToMe's proportional attention, softmax(qkᵀ/√d_h + log size)·v, and the keys averaged over heads (the matching metric)."
+    B, N, C = x.shape
+    q, k, v = attn.qkv(x).view(B, N, 3, attn.heads, C // attn.heads).permute(2, 0, 3, 1, 4)
+    o = F.scaled_dot_product_attention(q, k, v, attn_mask=size.log()[:, None, None, :].to(q.dtype))
+    return attn.proj_drop(attn.proj(o.transpose(1, 2).reshape(B, N, C))), k.mean(1)
+
+def tome_schedule(c:int, s:int, depth:int)->list[int]:
+    "Tokens merged in each block: ceil(left / blocks left), at most half of a round's tokens; the sum can fall short of c - s (see above)."
+    rs, t = [], c
+    for l in range(depth):
+        r = min(t // 2, -(-(t - s) // (depth - l))); rs.append(r); t -= r
+    return rs
+
+class ToMeInBlock(nn.Module):
+    "ToMe student compressor: r tokens merged inside every encoder block (keys, size-weighted, proportional attention) down to s."
+    in_block = True
+    def __init__(self, dim:int, s:int): super().__init__(); self.s = s
+    def forward(self, T, pos, centers):
+        check_supertokens(self.s, T.shape[1])
+        raise TypeError("ToMe merges inside the encoder blocks: use it through FoundryStudent(compressor='tome'); 'tome_pre' is the one-shot merge before the encoder")
+    def encode(self, T, pos, centers, encoder)->tuple:
+        "(S_enc (B, s, d) after the final LayerNorm, CAM (B, c, s)) running `encoder`'s blocks with merging."
+        check_supertokens(self.s, T.shape[1]); B, c, _ = T.shape
+        x, p, size, src = T, pos, T.new_ones(B, c), torch.arange(c, device=T.device).expand(B, -1)
+        for blk, r in zip(encoder.blocks, tome_schedule(c, self.s, len(encoder.blocks))):
+            h = x + p
+            a, keys = proportional_attention(blk.attn, blk.norm1(h), size); h = h + blk.drop_path(a)
+            if r:
+                ni = bipartite_index(keys, r); nt = h.shape[1] - r
+                h, _ = merge_weighted(h, size, ni, nt); p, size = merge_weighted(p, size, ni, nt); src = ni.gather(1, src)
+            x = h + blk.drop_path(blk.mlp(blk.norm2(h)))
+        while x.shape[1] > self.s:                                # s < c / 2^L: the remaining rounds on the final output
+            x, size, src = bipartite_merge_step(x, size, src, min((x.shape[1] + 1) // 2, x.shape[1] - self.s))
+        return encoder.norm(x), F.one_hot(src, self.s).to(T.dtype)
+
+COMPRESSORS.update(tome=ToMeInBlock)
+
 # %% ../nbs/08_baselines.ipynb #9a705adb
 def KMeansCentersCompressor(dim:int, s:int, iters:int=10, seed:int=0)->KMeansCompressor:
     "K-Means on the tokens' 3D centers (spatial grouping): the paper leaves the input of K-Means open, so both are registered."
     return KMeansCompressor(dim, s, iters, on='centers', seed=seed)
 
-COMPRESSORS.update(kmeans=KMeansCompressor, kmeans_centers=KMeansCentersCompressor, fps=FPSCompressor, tome=ToMeCompressor)
+COMPRESSORS.update(kmeans=KMeansCompressor, kmeans_centers=KMeansCentersCompressor, fps=FPSCompressor, tome_pre=ToMeCompressor)
 
 # %% ../nbs/08_baselines.ipynb #45f1ebe6
 def kd_loss(z_s:torch.Tensor, # (..., K) student logits

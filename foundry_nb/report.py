@@ -57,6 +57,23 @@ def _teacher(m)->list[str]:
             f"real shapes: at least as good): **{'met' if b['met'] else 'NOT met'}**."]
     return out
 
+# %% ../nbs/10_report.ipynb #d90b6f62
+def _context_controls(m)->list[str]:
+    "Issue #10's context controls on three encoders, side by side (scripts/context_controls.py)."
+    P = m['params']; ref = 's16, CAU residual T+pos'
+    out = ['### Do the targets need SuperTokens? Context controls on three encoders', '',
+           f"Each model trained {P['epochs']} epochs over {P['views']} views of {P['n_per_class']} shapes per category (a quarter of the students' budget), "
+           f"same loss, data, schedule and seed ({P['seed']}) for all; test Smooth L1 on {P['n_test_per_class']} shapes per category; from `figures/context_controls.json`. "
+           f"Bar (issue #10): s = 0 at least 1.5×, global vector at least 1.2× the s = 16 student.", '',
+           '| encoder | constant share | s = 0 | global vector | s = 16, residual T | s = 16, residual T + pos | s = 0 / s16 | global / s16 | SuperTokens used |', '|---|---|---|---|---|---|---|---|---|']
+    for enc, r in m['rows'].items():
+        sl = {k: v['reconstruction_test']['smooth_l1'] for k, v in r['models'].items()}; q = r['ratios_to_s16']
+        used = r['models'][ref].get('supertoken_health', {}).get('used'); used = '–' if used is None else f"{used:.1f}/{P['s']}"
+        out.append(f"| {enc} | {r['token_structure']['constant_share']:.2f} | {sl['s0 control']:.4f} | {sl['global-vector control']:.4f} | {sl['s16, CAU residual T']:.4f} | {sl[ref]:.4f} | "
+                   f"{q['s0 control']:.2f}× ({'met' if q['s0 control'] >= 1.5 else '**not met**'}) | {q['global-vector control']:.2f}× ({'met' if q['global-vector control'] >= 1.2 else '**not met**'}) | "
+                   f"{used} |")
+    return out + ['', '![context controls](figures/context_controls.png)']
+
 # %% ../nbs/10_report.ipynb #efd0b956
 def _students(m)->list[str]:
     rows, t = m['rows'], m['rows']['teacher']
@@ -234,7 +251,7 @@ def _transfer(m)->list[str]:
 
 # %% ../nbs/10_report.ipynb #a3e24712
 SECTIONS = [('ablations.json', _ablations), ('fewshot.json', _fewshot), ('efficiency.json', _efficiency), ('transfer.json', _transfer),
-            ('tokenizer_benchmark.json', _tokenizer), ('pretrain_teacher.json', _teacher), ('distill.json', _students)]
+            ('tokenizer_benchmark.json', _tokenizer), ('pretrain_teacher.json', _teacher), ('context_controls.json', _context_controls), ('distill.json', _students)]
 START, END = '<!-- results:start -->', '<!-- results:end -->'
 
 def write_atomic(path, text:str):

@@ -70,6 +70,9 @@ class FoundryStudent(nn.Module):
 # %% ../nbs/07_student.ipynb #ab977b65
 def forward_tokens(self:FoundryStudent, T, centers, r=None)->StudentOutput:
     pos = self.backbone.positional_encoding(centers); enc = self.backbone.encoder
+    if self.gate is None and getattr(self.compressor, 'in_block', False):   # a compressor that merges inside the blocks (ToMe) runs them itself
+        S_enc, cam = self.compressor.encode(T, pos, centers, enc)
+        return StudentOutput(self.cau(T + pos if self.cfg.cau_pos else T, cam, S_enc), cam, T, centers, S_enc.shape[1])
     if self.gate is None:
         check_supertokens(self.cfg.s, T.shape[1])
         S, S_pos, cam = self.compressor(T, pos, centers)
@@ -102,7 +105,8 @@ def load_student(path, strict:bool=True)->FoundryStudent:
     c = dict(ck['config'])
     if c.get('version', 1) < 2 and c.get('compressor') == 'dso':             # written before cosine logits: it was trained with dot logits
         c.update(compressor_kwargs={'logits': 'dot', **c.get('compressor_kwargs', {})}, version=2)
-    if c.get('version', 1) < 3: c.update(cau_pos=False, version=3)           # written before `cau_pos`: its CAU residual was T alone
+    if c.get('version', 1) < 3:                                              # written before `cau_pos` (its CAU residual was T alone) and before
+        c.update(cau_pos=False, version=3, compressor={'tome': 'tome_pre'}.get(c.get('compressor'), c.get('compressor')))   # 'tome' meant the one-shot merge
     m = FoundryStudent(StudentConfig(**c))
     defaults = {k: v for k, v in m.state_dict().items() if k.endswith('.tau_')}   # files written before τ was saved
     load_state(m, {**defaults, **{k: v.float() if v.is_floating_point() else v for k, v in ck['state_dict'].items()}}, strict)
