@@ -26,34 +26,47 @@ $(STAMP): settings.ini setup.py
 PM := $(BIN)/papermill --cwd nbs
 
 # The main job: the paper's ablations on the embedded benchmark (<= 15 min on 2 cores), reusing the shipped teacher and
-# students; executed by papermill into runs/, figures and metrics JSON into figures/, then the README's results regenerated.
+# students; executed by papermill into runs/ (its outputs then shown by the chapter in nbs/), figures and metrics JSON into
+# figures/, then the README's results regenerated.
 reproduce: setup
 	@mkdir -p runs figures
 	$(PM) nbs/ablations.ipynb runs/ablations.ipynb
+	$(BIN)/python -m foundry_nb.report --outputs runs/ablations.ipynb nbs/ablations.ipynb
 	$(BIN)/python -m foundry_nb.report README.md figures
+	$(BIN)/nbdev_clean
 
 # The other paper notebooks (efficiency about 5 min, transfer about 5, few-shot about 15 on 2 cores), and below the pipeline that made the shipped students.
 paper: setup
 	@mkdir -p runs figures
 	$(PM) nbs/efficiency.ipynb runs/efficiency.ipynb
+	$(BIN)/python -m foundry_nb.report --outputs runs/efficiency.ipynb nbs/efficiency.ipynb
 	$(PM) nbs/transfer.ipynb runs/transfer.ipynb
+	$(BIN)/python -m foundry_nb.report --outputs runs/transfer.ipynb nbs/transfer.ipynb
 	$(PM) nbs/fewshot.ipynb runs/fewshot.ipynb
+	$(BIN)/python -m foundry_nb.report --outputs runs/fewshot.ipynb nbs/fewshot.ipynb
 	$(BIN)/python -m foundry_nb.report README.md figures
+	$(BIN)/nbdev_clean
 
 students: setup
 	@mkdir -p runs figures
 	$(PM) nbs/benchmark_tokenizer.ipynb runs/benchmark_tokenizer.ipynb
+	$(BIN)/python -m foundry_nb.report --outputs runs/benchmark_tokenizer.ipynb nbs/benchmark_tokenizer.ipynb
 	$(PM) nbs/distill.ipynb runs/distill.ipynb
+	$(BIN)/python -m foundry_nb.report --outputs runs/distill.ipynb nbs/distill.ipynb
 	$(BIN)/python -m foundry_nb.report README.md figures
+	$(BIN)/nbdev_clean
 
 # Re-create the shipped teacher (masked point modelling + InfoNCE, nbs/pretrain_teacher.ipynb; resumable; device=auto).
 pretrain: setup
 	@mkdir -p runs figures
 	$(PM) nbs/pretrain_teacher.ipynb runs/pretrain_teacher.ipynb
+	$(BIN)/python -m foundry_nb.report --outputs runs/pretrain_teacher.ipynb nbs/pretrain_teacher.ipynb
 	$(BIN)/python -m foundry_nb.report README.md figures
+	$(BIN)/nbdev_clean
 
 results: setup
 	$(BIN)/python -m foundry_nb.report README.md figures
+	$(BIN)/nbdev_clean
 
 # Execute every chapter in place (its outputs are committed: a reader sees them without running anything), then clean.
 book: setup

@@ -7,7 +7,7 @@ from conftest import ROOT
 
 NBS = ROOT / 'nbs'
 CHAPTERS = sorted(p for p in NBS.glob('[0-9]*.ipynb')) + [NBS / 'index.ipynb']
-REPRODUCTION = ['pretrain_teacher', 'distill', 'ablations']       # the reproduction notebooks whose latest run is committed
+REPRODUCTION = ['pretrain_teacher', 'distill', 'ablations', 'efficiency', 'transfer', 'fewshot']   # the reproduction notebooks whose latest run is committed
 RUNS = ROOT / 'runs'
 
 def _code_cells(p): return [c for c in json.loads(p.read_text())['cells'] if c['cell_type'] == 'code' and ''.join(c['source']).strip()]
@@ -27,7 +27,7 @@ def test_committed_with_outputs(nb):
     "Opening a chapter without running it shows its results: most of its code cells carry outputs."
     cells = _code_cells(nb); shown = [c for c in cells if c.get('outputs')]
     assert shown, f'{nb.name} is committed without outputs: execute it (chapters: make book; reproduction notebooks: run them with papermill, then python -m foundry_nb.report --outputs runs/X.ipynb nbs/X.ipynb)'
-    assert any(o.get('output_type') in ('display_data', 'execute_result') for c in shown for o in c['outputs']), f'{nb.name}: no figure, table or result among its outputs'
+    assert any(o.get('output_type') in ('display_data', 'execute_result') or o.get('name') == 'stdout' for c in shown for o in c['outputs']), f'{nb.name}: no figure, table or result among its outputs'
 
 def test_cheap_chapter_not_stale(tmp_path):
     "Re-executing a cheap chapter gives the same text outputs as the committed ones (the outputs are not stale)."
