@@ -260,6 +260,8 @@ def write_atomic(path, text:str):
     try: tmp.write_text(text); os.replace(tmp, path)
     finally: tmp.unlink(missing_ok=True)
 
+def _write_nb(path, nb:dict): write_atomic(path, json.dumps(nb, indent=1, ensure_ascii=False) + '\n')
+
 def render_results(figures_dir='figures', # where the metrics JSON files are
                    link_prefix:str='', # prepended to the figure links (`'../'` from `nbs/`)
                   )->str:
@@ -309,7 +311,7 @@ def update_index(index='nbs/index.ipynb', figures_dir='figures')->bool:
     cells = [c for c in nb['cells'] if 'readme-results' in c.get('metadata', {}).get('tags', [])]
     if len(cells) != 1: raise ValueError(f"{index}: expected one cell tagged 'readme-results', found {len(cells)}")
     if cells[0]['outputs'] == out: return False
-    cells[0]['outputs'] = out; write_atomic(p, json.dumps(nb, indent=1, ensure_ascii=False) + '\n'); return True
+    cells[0]['outputs'] = out; _write_nb(p, nb); return True
 
 # %% ../nbs/10_report.ipynb #d6a3a0a5
 def api_reference(module:str, # e.g. 'foundry_nb.dso'
@@ -336,7 +338,7 @@ def strip_stderr(nb_path)->int:
     p = Path(nb_path); nb = json.loads(p.read_text()); n = 0
     for c in nb['cells']:
         if c['cell_type'] == 'code': n += sum(map(_stderr, c['outputs'])); c['outputs'] = [o for o in c['outputs'] if not _stderr(o)]
-    if n: write_atomic(p, json.dumps(nb, indent=1, ensure_ascii=False) + '\n')
+    if n: _write_nb(p, nb)
     return n
 
 def copy_outputs(run_nb, # the executed copy papermill wrote (runs/X.ipynb)
@@ -351,9 +353,9 @@ def copy_outputs(run_nb, # the executed copy papermill wrote (runs/X.ipynb)
         r = by_id.get(c.get('id'))
         if r is None or ''.join(r['source']) != ''.join(c['source']):
             raise ValueError(f"{run_nb} was not run from this version of {chapter_nb} (cell {c.get('id')} differs): re-run it with papermill first")
-        c['outputs'] = [{k: v for k, v in o.items() if k != 'execution_count'} | ({'execution_count': None} if o.get('output_type') == 'execute_result' else {}) for o in r.get('outputs', []) if not _stderr(o)]
+        c['outputs'] = [dict(o, execution_count=None) if o['output_type'] == 'execute_result' else o for o in r.get('outputs', []) if not _stderr(o)]
         c['execution_count'] = None; n += bool(c['outputs'])
-    write_atomic(chapter_nb, json.dumps(ch, indent=1, ensure_ascii=False) + '\n'); return n
+    _write_nb(chapter_nb, ch); return n
 
 # %% ../nbs/10_report.ipynb #0ac87526
 def main(argv=None):

@@ -70,18 +70,18 @@ class FoundryStudent(nn.Module):
 # %% ../nbs/07_student.ipynb #ab977b65
 def forward_tokens(self:FoundryStudent, T, centers, r=None)->StudentOutput:
     pos = self.backbone.positional_encoding(centers); enc = self.backbone.encoder
+    own = T + pos if self.cfg.cau_pos else T   # CAU's residual: each token's own encoder input
     if self.gate is None and getattr(self.compressor, 'in_block', False):   # a compressor that merges inside the blocks (ToMe) runs them itself
         S_enc, cam = self.compressor.encode(T, pos, centers, enc)
-        return StudentOutput(self.cau(T + pos if self.cfg.cau_pos else T, cam, S_enc), cam, T, centers, S_enc.shape[1])
+        return StudentOutput(self.cau(own, cam, S_enc), cam, T, centers, S_enc.shape[1])
     if self.gate is None:
         check_supertokens(self.cfg.s, T.shape[1])
         S, S_pos, cam = self.compressor(T, pos, centers)
-        return StudentOutput(self.cau(T + pos if self.cfg.cau_pos else T, cam, enc(S, S_pos)[0]), cam, T, centers, S.shape[1])
+        return StudentOutput(self.cau(own, cam, enc(S, S_pos)[0]), cam, T, centers, S.shape[1])
     pi = self.gate(T); r = self.budget if r is None else r
     if r is None: r = int(torch.randint(0, T.shape[1] + 1, (1,)).item()) if self.training else T.shape[1]
     if r == 'threshold': routed, cam, n, _ = threshold_encode(T, pos, centers, pi, self.gate.threshold, self.compressor, enc)
     else: routed, cam, n = gated_encode(T, pos, centers, pi, int(r), self.compressor, enc, straight_through=self.training)
-    own = T + pos if self.cfg.cau_pos else T   # the residual: each token's own encoder input
     return StudentOutput(self.cau.mlp(own + routed if self.cau.residual else routed), cam, T, centers, n, pi)
 
 def forward(self:FoundryStudent, points, generator=None, r=None)->StudentOutput:
