@@ -11,7 +11,7 @@ export OMP_NUM_THREADS ?= 2
 # the venv first on PATH: the jupyter kernel that papermill starts ("python") must be the venv's
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup reproduce paper students pretrain results book docs test lab
+.PHONY: setup reproduce paper students pretrain pretrain-check results book docs test lab
 setup: $(STAMP)
 
 # torch is installed first and pinned (any other torch spec pulls gigabytes of CUDA packages), then the project.
@@ -64,6 +64,18 @@ pretrain: setup
 	$(BIN)/python -m foundry_nb.report README.md figures
 	$(BIN)/nbdev_clean
 
+# Re-create the shipped teacher on this machine (same recipe and seed; DEVICE=auto|cpu|cuda, default auto) without touching
+# it, probe the shipped one in the same run, and compare them probe by probe (figures/pretrain_teacher_recreated.json).
+# About 25 min of training plus 15 min of probes on 2 CPU cores; resumable (run it again after an interruption).
+DEVICE ?= auto
+pretrain-check: setup
+	@mkdir -p runs/recreate figures
+	$(PM) nbs/pretrain_teacher.ipynb runs/recreate/pretrain_teacher.ipynb -p device $(DEVICE) -p asset_path ../runs/recreate/teacher_tiny.pt \
+	  -p run_dir ../runs/recreate/pretrain -p out_name pretrain_teacher_recreated -p reference_teacher ../foundry_nb/assets/teacher_tiny.pt
+	$(BIN)/python -m foundry_nb.report --outputs runs/recreate/pretrain_teacher.ipynb nbs/pretrain_teacher.ipynb
+	$(BIN)/python -m foundry_nb.report README.md figures
+	$(BIN)/nbdev_clean
+
 results: setup
 	$(BIN)/python -m foundry_nb.report README.md figures
 	$(BIN)/nbdev_clean
@@ -72,6 +84,7 @@ results: setup
 book: setup
 	cd nbs && for nb in [0-9]*.ipynb index.ipynb; do echo "executing $$nb"; OMP_NUM_THREADS=$(OMP_NUM_THREADS) $(BIN)/jupyter nbconvert --to notebook --execute --inplace --log-level=WARN --ExecutePreprocessor.timeout=1800 $$nb || exit 1; done
 	$(BIN)/python -m foundry_nb.report --strip-stderr nbs/[0-9]*.ipynb nbs/index.ipynb
+	$(BIN)/python -m foundry_nb.report --stamp nbs/[0-9]*.ipynb nbs/index.ipynb
 	$(BIN)/nbdev_clean
 
 # The book: the committed, executed notebooks rendered by Sphinx + MyST-NB into _docs/ (nothing re-executed; works offline).

@@ -12,7 +12,7 @@ from .student import COMPRESSORS
 # %% auto #0
 __all__ = ['kmeans', 'KMeansCompressor', 'FPSCompressor', 'bipartite_index', 'merge_weighted', 'bipartite_merge_step',
            'ToMeCompressor', 'proportional_attention', 'tome_schedule', 'ToMeInBlock', 'KMeansCentersCompressor',
-           'kd_loss', 'teacher_features', 'train_specialist']
+           'kd_loss', 'teacher_features', 'specialist_student', 'train_specialist']
 
 # %% ../nbs/08_baselines.ipynb #8fe8d2ba
 def kmeans(X:torch.Tensor, # (B, n, f) points to cluster
@@ -166,20 +166,31 @@ def teacher_features(tuned, rows:dict, per_token:bool, bs:int=64)->np.ndarray:
         out.append(f.float().cpu().numpy().astype(np.float16 if per_token else np.float32))
     return np.concatenate(out)
 
+def specialist_student(tuned, # the fine-tuned teacher: a `downstream.Classifier` or `downstream.Segmenter`
+                       s:int=16, # SuperTokens
+                       init=None, # the weights it starts from: the teacher *before* fine-tuning, as the Foundry student it is compared with (None: the fine-tuned backbone)
+                      )->FoundryStudent:
+    "The specialist before KD: the one Foundry student (DSO, s SuperTokens), initialised from `init`."
+    from foundry_nb.downstream import encoder_of
+    enc = encoder_of(tuned.backbone)
+    return FoundryStudent(StudentConfig(_asdict(enc.cfg), 'dso', s), enc if init is None else encoder_of(init))
+
 def train_specialist(tuned, # the fine-tuned teacher: a `downstream.Classifier` or `downstream.Segmenter`
                      train:dict, # token rows (`downstream.token_set`) of the task's training set
                      cfg, # a `downstream.EvalConfig`: epochs, lr, batch size, seed, seg_points
                      s:int=16, tau:float=4.0, alpha:float=0.5,
-                     ckpt_path=None):
+                     ckpt_path=None,
+                     init=None, # the teacher before fine-tuning (see `specialist_student`)
+                    ):
     "Distil the task logits of `tuned` into a same-size Foundry student with a fresh head; returns the trained model (its `.backbone` is the specialist)."
     from foundry_nb.downstream import Classifier, Segmenter, ClsHead, SegHead, fit_head, encoder_of
     kind = type(tuned).__name__                 # by name: the notebooks re-define these classes when they run
     if kind not in ('Classifier', 'Segmenter'): raise TypeError(f"tuned must be a fine-tuned downstream.Classifier or Segmenter, got {kind}")
     seg, enc = kind == 'Segmenter', encoder_of(tuned.backbone)
     torch.manual_seed(cfg.seed)
-    st = FoundryStudent(StudentConfig(_asdict(enc.cfg), 'dso', s), enc)
+    st = specialist_student(tuned, s, init)
     head = SegHead(enc.cfg.dim, tuned.head.head[-1].out_channels, tuned.head.n_classes, cfg.seg_widths) if seg else ClsHead(2 * enc.cfg.dim, tuned.head.net[-1].out_features)
-    model, tuned = (Segmenter if seg else Classifier)(st, head), tuned.eval().requires_grad_(False)
+    model, tuned = (Segmenter if seg else Classifier)(st, head, seg=tuned.seg), tuned.eval().requires_grad_(False)
     keys = ('tokens', 'centers', 'points', 'labels', 'parts', 't_feat') if seg else ('tokens', 'centers', 'labels', 't_feat')
     train = dict(train, t_feat=teacher_features(tuned, train, seg))
     def loss_fn(m, b):

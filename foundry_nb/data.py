@@ -17,7 +17,7 @@ __all__ = ['PRIMITIVES', 'CATEGORIES', 'CLASSES', 'PART_OFFSETS', 'N_PARTS', 'PA
            'airplane', 'car', 'guitar', 'desk', 'sofa', 'bowl', 'can', 'category_parts', 'sample_shape', 'plot_cloud',
            'book_figures', 'default_cache_dir', 'unique_tmp', 'atomic_save_npz', 'load_npz_cache', 'generate_shapes',
            'safe_pickle_load', 'Normalize', 'Resample', 'RandomScale', 'RandomTranslate', 'RandomRotate', 'Compose',
-           'PointDataset', 'SyntheticShapes', 'plot_gallery', 'write_fewshot', 'make_scene']
+           'PointDataset', 'eval_points', 'SyntheticShapes', 'plot_gallery', 'write_fewshot', 'make_scene']
 
 # %% ../nbs/00_data.ipynb #b001b222
 class PointCloudError(ValueError):
@@ -575,6 +575,16 @@ class PointDataset:
         i = i % len(self); s = self.get(i)
         return s if self.transform is None else self.transform(s, np.random.default_rng((self.seed, self.epoch, i)))
     def labels(self)->np.ndarray: return np.array([self.get(i)['label'] for i in range(len(self))])
+
+# %% ../nbs/00_data.ipynb #a973ba00
+def eval_points(dataset, # a `PointDataset` (or anything with `get(i)`)
+                idx, # the sample indices
+                n_points:int=1024, # points per sample after FPS
+                seed:int=0)->tuple:
+    "(points (len(idx), n_points, 3) float32, labels (len(idx),)): the samples FPS-resampled and normalised, the same on every call."
+    tfm = Compose(Resample(n_points, 'fps'), Normalize())
+    ss = [tfm(dataset.get(j), np.random.default_rng((seed, j))) for j in idx]
+    return np.stack([s['points'] for s in ss]).astype(np.float32), np.array([s['label'] for s in ss])
 
 # %% ../nbs/00_data.ipynb #40dc8ef8
 class SyntheticShapes(PointDataset):

@@ -35,10 +35,13 @@ def token_set(backbone, # teacher or student: its tokenizer is used
     "Tokenized rows of `dataset` (arrays points, parts, tokens, centers, labels; `views` rows per shape, view-major)."
     return cache_targets(encoder_of(backbone), dataset, n_points, views, seed, cache_dir=cache_dir, targets=False)
 
-def features(backbone, tokens:torch.Tensor, centers:torch.Tensor, r=None)->tuple:
+def features(backbone, tokens:torch.Tensor, centers:torch.Tensor, r=None,
+             seg:str='last', # the teacher's per-token features: 'last' (LN'd last block, what the students reconstruct) or 'multi' (Point-JEPA: blocks 3/7/11)
+            )->tuple:
     "(pooled (B, 2d), per-token (B, c, d)) features of any backbone, from its tokens and centers."
+    if seg not in ('last', 'multi'): raise ValueError(f"seg must be 'last' or 'multi', got {seg!r}")
     if isinstance(backbone, PointEncoder):
-        o = backbone.encode(tokens, centers); return pool_max_mean(o.last_hidden_state), backbone.seg_features(o)
+        o = backbone.encode(tokens, centers); return pool_max_mean(o.last_hidden_state), (backbone.targets(o) if seg == 'last' else backbone.seg_features(o))
     if hasattr(backbone, 'forward_tokens'):
         y = backbone.forward_tokens(tokens, centers, r).y; return pool_max_mean(y), y
     raise TypeError(f"{type(backbone).__name__}: a backbone is a PointEncoder or has forward_tokens(tokens, centers, r)")
@@ -117,8 +120,8 @@ def part_miou(preds:list, # per shape (N,) predicted part ids
 # %% ../nbs/09_downstream.ipynb #b937e35f
 class _Tuned(nn.Module):
     "A backbone plus a head; `frozen` keeps the backbone in eval mode and out of autograd."
-    def __init__(self, backbone, head):
-        super().__init__(); self.backbone, self.head, self.frozen = copy.deepcopy(backbone), head, True
+    def __init__(self, backbone, head, seg:str='last'):
+        super().__init__(); self.backbone, self.head, self.frozen, self.seg = copy.deepcopy(backbone), head, True, seg
         self.backbone.requires_grad_(False)
     def freeze(self, frozen:bool=True):
         self.frozen = frozen
@@ -129,7 +132,7 @@ class _Tuned(nn.Module):
         if self.frozen: self.backbone.eval()
         return self
     def features(self, tokens, centers):
-        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen): return features(self.backbone, tokens, centers)
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen): return features(self.backbone, tokens, centers, seg=self.seg)
 
 class Classifier(_Tuned):
     "Backbone + `ClsHead` on the pooled feature: logits (B, classes) from tokens and centers."
@@ -175,6 +178,7 @@ class EvalConfig:
     votes: int = 1                 # fine-tune test passes averaged (Point-JEPA votes 10)
     seg_points: int = 256          # points per shape drawn each step for the segmentation loss (all are evaluated)
     seg_widths: tuple = (512, 256)
+    seg_features: str = 'last'     # the teacher's per-token features for part seg: 'last' (equal protocols: what students reconstruct) or 'multi' (Point-JEPA's blocks 3/7/11)
     way: int = 5                   # few-shot
     shot: int = 10
     folds: tuple = tuple(range(10))
@@ -191,6 +195,7 @@ class EvalConfig:
         if not 0 <= self.label_smoothing < 1: raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
         if self.C <= 0 or self.lr <= 0: raise ValueError("C and lr must be positive")
         if self.fewshot_method not in ('finetune', 'linear'): raise ValueError(f"fewshot_method must be 'finetune' or 'linear', got {self.fewshot_method!r}")
+        if self.seg_features not in ('last', 'multi'): raise ValueError(f"seg_features must be 'last' or 'multi', got {self.seg_features!r}")
         self.folds, self.seg_widths = tuple(self.folds), tuple(self.seg_widths)
 
     def train_config(self, **kw)->TrainConfig:
@@ -270,7 +275,7 @@ def partseg_eval(backbone, train:dict, test:dict, parts_of:list, cfg:EvalConfig,
     "Train `SegHead` on the backbone's per-token features (frozen-then-unfrozen); returns (mIoU metrics, the `Segmenter`)."
     if (train['parts'] < 0).any() or (test['parts'] < 0).any(): raise ValueError("part segmentation needs part labels for every point (found -1)")
     n_parts = max(max(p) for p in parts_of) + 1; torch.manual_seed(cfg.seed)
-    model = Segmenter(backbone, SegHead(encoder_of(backbone).cfg.dim, n_parts, len(parts_of), cfg.seg_widths))
+    model = Segmenter(backbone, SegHead(encoder_of(backbone).cfg.dim, n_parts, len(parts_of), cfg.seg_widths), seg=cfg.seg_features)
     ds = TargetCache(train, ('tokens', 'centers', 'points', 'labels', 'parts'), n_sub=cfg.seg_points, seed=cfg.seed)
     fit_head(model, _seg_loss, ds, cfg.train_config(batch_size=min(cfg.batch_size, len(train['labels']))), cfg.frozen_epochs, ckpt_path)
     n = len(test['labels']) // int(test['views'])
@@ -329,7 +334,7 @@ def transfer_table(teacher:PointEncoder, foundry, # the teacher, and a Foundry s
     data = f"{len(tr1['labels'])} train / {len(te['labels'])} test shapes"
     mcls, t_cls = finetune_eval(teacher, tr, te, cfg)
     mseg, t_seg = partseg_eval(teacher, tr1, te, parts_of, cfg)
-    kd_cls, kd_seg = train_specialist(t_cls, tr, cfg, s, tau, alpha), train_specialist(t_seg, tr1, cfg, s, tau, alpha)
+    kd_cls, kd_seg = (train_specialist(t, rows, cfg, s, tau, alpha, init=teacher) for t, rows in ((t_cls, tr), (t_seg, tr1)))   # from the teacher's weights, as the Foundry student
     own = dict(teacher=dict(cls=mcls['accuracy'], **{f'seg_{k}': mseg[k] for k in ('instance_miou', 'class_miou')}),
                kd_cls=dict(cls=float(100 * (_vote_logits(kd_cls, te)[0].argmax(1) == te['labels']).mean())),
                kd_seg={f'seg_{k}': v for k, v in part_miou(seg_predict(kd_seg, te, parts_of), list(te['parts']), te['labels'], parts_of).items() if k != 'per_class'})

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 import numpy as np, torch
 import foundry_nb
-from .teacher import jsonable, save_json   # save_json: the kit's one atomic JSON writer
+from .teacher import fingerprint, jsonable, save_json   # save_json: the kit's one atomic JSON writer
 
 # %% auto #0
 __all__ = ['check', 'check_device', 'run_info', 'file_lock', 'ResultStore', 'latency_ms', 'peak_memory_mb', 'matmul_peak_gflops',
@@ -47,11 +47,13 @@ def check_device(device:str)->torch.device:
         raise ValueError("parameter device='cuda', but this machine has no usable CUDA device (torch.cuda.is_available() is False); use device='auto' or 'cpu', or install a CUDA build of torch.")
     return torch.device('cuda' if device == 'cuda' or (device == 'auto' and torch.cuda.is_available()) else 'cpu')
 
-def run_info(params:dict, seed:int)->dict:
-    "What a metrics JSON records about its run: package, torch, machine, threads, date, seed and parameters."
+def run_info(params:dict, seed:int,
+             **models, # the models the run used, e.g. teacher=teacher: their weights' `fingerprint`s are recorded
+            )->dict:
+    "What a metrics JSON records about its run: package, torch, machine, threads, date, seed, parameters and the models' fingerprints."
     return jsonable(dict(foundry_nb=foundry_nb.__version__, torch=torch.__version__, machine=f'{platform.machine()}, {os.cpu_count()} cores',
                          device='cuda: ' + torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu', threads=torch.get_num_threads(),
-                         date=datetime.date.today().isoformat(), seed=seed, params=params))
+                         date=datetime.date.today().isoformat(), seed=seed, params=params, fingerprints={k: fingerprint(m) for k, m in models.items()}))
 
 # %% ../nbs/11_experiments.ipynb #aed5051a
 @contextmanager

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
-from .data import Compose, Resample, Normalize
+from .data import eval_points
 
 # %% auto #0
 __all__ = ['PROBE_CS', 'embed', 'linear_probe', 'knn_probe', 'loo_knn', 'calibrated_probe', 'token_structure', 'fewshot_probe']
@@ -22,14 +22,11 @@ def embed(model, # a `PointEncoder` (or anything with `.pooled(points, generator
           fn:str='pooled', # the feature method of the model to call
           device='cpu')->tuple:
     "Frozen features of every sample: (X (n, f) float32, y (n,) int)."
-    tfm = Compose(Resample(n_points, 'fps'), Normalize())
     model = model.eval().to(device); X, y = [], []
     for i in range(0, len(dataset), batch_size):
-        idx = range(i, min(i + batch_size, len(dataset)))
-        ss = [tfm(dataset.get(j), np.random.default_rng((seed, j))) for j in idx]
-        pts = torch.from_numpy(np.stack([s['points'] for s in ss])).to(device)
-        X.append(getattr(model, fn)(pts, generator=torch.Generator().manual_seed(seed + i)).float().cpu()); y += [s['label'] for s in ss]
-    return torch.cat(X).numpy(), np.array(y)
+        pts, lab = eval_points(dataset, range(i, min(i + batch_size, len(dataset))), n_points, seed)
+        X.append(getattr(model, fn)(torch.from_numpy(pts).to(device), generator=torch.Generator().manual_seed(seed + i)).float().cpu()); y.append(lab)
+    return torch.cat(X).numpy(), np.concatenate(y)
 
 # %% ../nbs/03b_probe.ipynb #777735e1
 def linear_probe(Xtr, ytr, Xte, yte, C:float=0.012)->float:
@@ -45,11 +42,12 @@ def knn_probe(Xtr, ytr, Xte, yte, k:int=1, return_correct:bool=False):
     pred = np.array([np.bincount(ytr[r], minlength=ytr.max() + 1).argmax() for r in nn_])
     return (100. * (pred == yte).mean(), pred == yte) if return_correct else 100. * (pred == yte).mean()
 
-def loo_knn(X, y, k:int=1)->float:
-    "Leave-one-out k-NN accuracy (%) (for tiny labelled sets, e.g. real shapes)."
+def loo_knn(X, y, k:int=1, return_correct:bool=False):
+    "Leave-one-out k-NN accuracy (%) (for tiny labelled sets, e.g. real shapes), and the per-shape correct vector if asked."
     a = X / np.linalg.norm(X, axis=1, keepdims=True).clip(1e-12); s = a @ a.T; np.fill_diagonal(s, -np.inf)
     nn_ = np.argsort(-s, axis=1)[:, :k]
-    return 100. * (np.array([np.bincount(y[r], minlength=y.max() + 1).argmax() for r in nn_]) == y).mean()
+    ok = np.array([np.bincount(y[r], minlength=y.max() + 1).argmax() for r in nn_]) == y
+    return (100. * ok.mean(), ok) if return_correct else 100. * ok.mean()
 
 # %% ../nbs/03b_probe.ipynb #e0dcb464
 PROBE_CS = (1e-3, 1e-2, 1e-1, 1., 10.)   # the calibrated probe's grid of C

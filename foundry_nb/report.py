@@ -9,8 +9,9 @@ from pathlib import Path
 from .data import unique_tmp
 
 # %% auto #0
-__all__ = ['SECTIONS', 'START', 'END', 'markdown_table', 'write_atomic', 'render_results', 'update_readme', 'render_readme',
-           'update_index', 'api_reference', 'strip_stderr', 'copy_outputs', 'main']
+__all__ = ['SECTIONS', 'NO_TEACHER', 'START', 'END', 'markdown_table', 'shipped_teacher_fingerprint', 'provenance',
+           'write_atomic', 'render_results', 'update_readme', 'render_readme', 'update_index', 'api_reference',
+           'code_hash', 'stamp', 'stale', 'strip_stderr', 'copy_outputs', 'main']
 
 # %% ../nbs/10_report.ipynb #7828f90c
 def markdown_table(rows:list, # dicts (one per row); nested dicts are flattened to 'a.b' columns
@@ -41,7 +42,7 @@ def _teacher(m)->list[str]:
     secs = sum(h.get('seconds', 0) for h in m['history'])
     out = [f'### The embedded teacher ({obj}-pretrained `{pr["config"]}`, synthetic benchmark)', '',
            f"{m['steps']} steps ({pr['epochs']} epochs of {pr['n_per_class']} shapes per category), {secs / 60:.1f} min of training on {m.get('train_device', 'a device this JSON does not record')}, "
-           f"seed {pr['seed']}; probes on {m['machine']}; from `figures/pretrain_teacher.json`.", '',
+           f"seed {pr['seed']}{', weights fingerprint `' + m['fingerprint'] + '`' if m.get('fingerprint') else ''}; probes on {m['machine']}; from `figures/pretrain_teacher.json`.", '',
            '| probe | pretrained | random weights | difference [95 % CI] | bar met |', '|---|---|---|---|---|']
     out += [f"| {r['probe']} | {r['pretrained']:.1f} | {r['random']:.1f} | {r['diff']:+.1f} [{r['lo']:+.1f}, {r['hi']:+.1f}] | {'yes' if r['met'] else '**no**'} |" for r in b['rows']]
     real = m['probes'].get('real_modelnet40')
@@ -56,6 +57,22 @@ def _teacher(m)->list[str]:
             '', f"Bar (each synthetic probe: ≥ 3 points over random weights, or ≤ ¾ of their error rate where they exceed 90 %, with the 95 % interval of the difference above 0; "
             f"real shapes: at least as good): **{'met' if b['met'] else 'NOT met'}**."]
     return out
+
+# %% ../nbs/10_report.ipynb #bd758de0
+def _teacher_recreated(m)->list[str]:
+    "`make pretrain-check`: the teacher pretrained again (same seed and recipe) against the shipped one, probe by probe."
+    rc, secs = m['recreation'], sum(h.get('seconds', 0) for h in m['history'])
+    out = [f"**Re-created** (`make pretrain-check`): the same recipe and seed ({m['params']['seed']}) trained again on {m['train_device']} "
+           f"({m['steps']} steps, {secs / 60:.0f} min of training on {m['machine']}), fingerprint `{m['fingerprint']}`, probed in the same run as "
+           f"the shipped teacher `{m['reference_fingerprint']}`; from `figures/pretrain_teacher_recreated.json`. Paired differences, re-created − shipped:", '',
+           '| probe | re-created | shipped | difference [95 % CI] | same within noise |', '|---|---|---|---|---|']
+    out += [f"| {r['probe']} | {r['this_run']:.1f} | {r['reference']:.1f} | {r['diff']:+.1f} [{r['lo']:+.1f}, {r['hi']:+.1f}] | {'yes' if r['within_noise'] else '**no**'} |" for r in rc['rows']]
+    n_bar, real = sum(r['met'] for r in m['bar']['rows']), m['probes'].get('real_modelnet40')
+    vs_rnd = '' if not isinstance(real, dict) else (f"; on the real ModelNet40 probes it is {real['pretrained']['three_class_cv'] - real['random']['three_class_cv']:+.1f} (3-class CV) and "
+                                                     f"{real['pretrained']['loo_knn1'] - real['random']['loo_knn1']:+.1f} (leave-one-out 1-NN) points from random weights, where the bar asks ≥ 0")
+    return out + ['', f"The re-created teacher is the same as the shipped one within noise on {'every probe' if rc['within_noise'] else 'only ' + str(sum(r['within_noise'] for r in rc['rows'])) + ' of ' + str(len(rc['rows'])) + ' probes'}, "
+                      f"and meets {n_bar} of the {len(m['bar']['rows'])} synthetic bars against random weights{vs_rnd}. "
+                      "The intervals cover the test shapes and folds, not the variation between training runs (the two runs also differ in hardware, so their weights differ)."]
 
 # %% ../nbs/10_report.ipynb #d90b6f62
 def _context_controls(m)->list[str]:
@@ -251,8 +268,33 @@ def _transfer(m)->list[str]:
 
 # %% ../nbs/10_report.ipynb #a3e24712
 SECTIONS = [('ablations.json', _ablations), ('fewshot.json', _fewshot), ('efficiency.json', _efficiency), ('transfer.json', _transfer),
-            ('tokenizer_benchmark.json', _tokenizer), ('pretrain_teacher.json', _teacher), ('context_controls.json', _context_controls), ('distill.json', _students)]
+            ('tokenizer_benchmark.json', _tokenizer), ('pretrain_teacher.json', _teacher), ('pretrain_teacher_recreated.json', _teacher_recreated),
+            ('context_controls.json', _context_controls), ('distill.json', _students)]
+NO_TEACHER = {'tokenizer_benchmark.json'}   # sections whose numbers do not depend on any teacher's weights
 START, END = '<!-- results:start -->', '<!-- results:end -->'
+
+def shipped_teacher_fingerprint(figures_dir='figures')->str|None:
+    "The shipped teacher's weights fingerprint, as a run recorded it: its pretraining run's own, or the one a re-creation check probed."
+    for name, key in (('pretrain_teacher.json', 'fingerprint'), ('pretrain_teacher_recreated.json', 'reference_fingerprint')):
+        p = Path(figures_dir) / name
+        if p.exists() and json.loads(p.read_text()).get(key): return json.loads(p.read_text())[key]
+    return None
+
+def provenance(figures_dir='figures')->list[str]:
+    "Which teacher each results section ran with, from the fingerprints its JSON records: generated, never asserted by hand."
+    shipped, out = shipped_teacher_fingerprint(figures_dir), []
+    for fname, _ in SECTIONS:
+        p = Path(figures_dir) / fname
+        if not p.exists() or fname.startswith('pretrain_teacher'): continue
+        m = json.loads(p.read_text()); fps = m.get('fingerprints') or {}; fp = fps.get('teacher')
+        if fname in NO_TEACHER: out.append(f"- `figures/{fname}` ({m.get('date', 'undated')}): uses no teacher weights."); continue
+        who = ('the shipped teacher' if fp == shipped else f'teacher `{fp}`, **not the shipped one**') if fp else 'records no teacher fingerprint (written before the kit recorded them)'
+        others = ', '.join(f'{k} `{v}`' for k, v in fps.items() if k != 'teacher')
+        out.append(f"- `figures/{fname}` ({m.get('date', 'undated')}): {who}{'; students ' + others if others else ''}.")
+    if not out: return []
+    head = (f"**Which teacher.** The shipped teacher (`foundry_nb/assets/teacher_tiny.pt`) has weights fingerprint `{shipped}` "
+            "(`teacher.fingerprint`; `tests/test_teacher.py` checks the file against it). " if shipped else "**Which teacher.** No run records the shipped teacher's fingerprint. ")
+    return [head + "Each results file records the fingerprints of the models it ran with (`experiments.run_info`):", ''] + out
 
 def write_atomic(path, text:str):
     "Write a text file atomically (unique temp file + rename)."
@@ -266,7 +308,7 @@ def render_results(figures_dir='figures', # where the metrics JSON files are
                    link_prefix:str='', # prepended to the figure links (`'../'` from `nbs/`)
                   )->str:
     "Markdown for every metrics JSON present in `figures_dir`."
-    parts = []
+    parts = ['\n'.join(provenance(figures_dir))] if provenance(figures_dir) else []
     for fname, fn in SECTIONS:
         p = Path(figures_dir) / fname
         if p.exists(): parts.append('\n'.join(fn(json.loads(p.read_text()))))
@@ -330,6 +372,25 @@ def api_reference(module:str, # e.g. 'foundry_nb.dso'
         out.append(md.strip())
     return Markdown('\n\n'.join(out))
 
+# %% ../nbs/10_report.ipynb #df707b4c
+def code_hash(nb:dict)->str:
+    "A hash of a notebook's code cells, in order: the code its outputs are computed from."
+    import hashlib
+    return hashlib.sha256('\n\0'.join(''.join(c['source']) for c in nb['cells'] if c['cell_type'] == 'code').encode()).hexdigest()[:16]
+
+def stamp(nb_path)->bool:
+    "Record that `nb_path`'s outputs come from its current code (call right after executing it); returns whether the file changed."
+    p = Path(nb_path); nb = json.loads(p.read_text()); new = dict(outputs_of=code_hash(nb))
+    if nb.get('metadata', {}).get('foundry') == new: return False
+    nb.setdefault('metadata', {})['foundry'] = new; _write_nb(p, nb); return True
+
+def stale(nb_path)->str|None:
+    "Why `nb_path`'s committed outputs are not those of its current code, or None when they are."
+    nb = json.loads(Path(nb_path).read_text()); rec = nb.get('metadata', {}).get('foundry', {}).get('outputs_of')
+    if rec is None: return f'{Path(nb_path).name}: no record of the code its outputs came from: execute it (make book) or copy its run (report --outputs)'
+    if rec != code_hash(nb): return f'{Path(nb_path).name}: code changed since its outputs were made: execute it again (make book) or re-run it (its make target)'
+    return None
+
 # %% ../nbs/10_report.ipynb #2b57bef5
 def _stderr(o)->bool: return o.get('output_type') == 'stream' and o.get('name') == 'stderr'
 
@@ -355,14 +416,16 @@ def copy_outputs(run_nb, # the executed copy papermill wrote (runs/X.ipynb)
             raise ValueError(f"{run_nb} was not run from this version of {chapter_nb} (cell {c.get('id')} differs): re-run it with papermill first")
         c['outputs'] = [dict(o, execution_count=None) if o['output_type'] == 'execute_result' else o for o in r.get('outputs', []) if not _stderr(o)]
         c['execution_count'] = None; n += bool(c['outputs'])
+    ch.setdefault('metadata', {})['foundry'] = dict(outputs_of=code_hash(ch))
     _write_nb(chapter_nb, ch); return n
 
 # %% ../nbs/10_report.ipynb #0ac87526
 def main(argv=None):
-    "python -m foundry_nb.report [README.md] [figures] [nbs/index.ipynb]: the README (and the index's results) from the index and the JSON; `--outputs RUN NB`: `copy_outputs`"
+    "python -m foundry_nb.report [README.md] [figures] [nbs/index.ipynb]: the README (and the index's results) from the index and the JSON; `--outputs RUN NB`: `copy_outputs`; `--strip-stderr NB..`, `--stamp NB..`"
     a = list(argv if argv is not None else sys.argv[1:])
     if a[:1] == ['--outputs']: print(f"{a[2]}: outputs of {copy_outputs(a[1], a[2])} cells from {a[1]}"); return
     if a[:1] == ['--strip-stderr']: print(f'{sum(strip_stderr(p) for p in a[1:])} stderr outputs dropped'); return
+    if a[:1] == ['--stamp']: print(f'{sum(stamp(p) for p in a[1:])} notebooks stamped'); return
     a += ['README.md', 'figures', 'nbs/index.ipynb'][len(a):]
     print('README', 'updated' if update_readme(a[0], a[1], a[2]) else 'unchanged')
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, asdict, field
 from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
-from .teacher import PointEncoder, EncoderConfig, get_config, atomic_torch_save, torch_load, load_state, CheckpointError, jsonable, pool_max_mean, module_device
+from .teacher import PointEncoder, EncoderConfig, get_config, atomic_torch_save, torch_load, load_state, CheckpointError, jsonable, pool_max_mean, module_device, fingerprint
 from .dso import DSO, anneal_tau, check_supertokens, assignment_health
 from .cau import CAU
 from .gate import Gate, gated_encode, threshold_encode
@@ -115,11 +115,6 @@ def load_student(path, strict:bool=True)->FoundryStudent:
 # %% ../nbs/07_student.ipynb #6046ca32
 from .data import Compose, Resample, Normalize, RandomScale, RandomRotate, atomic_save_npz, load_npz_cache, default_cache_dir
 
-def _weights_hash(m:nn.Module)->str:
-    h = hashlib.sha1()
-    for k, v in m.state_dict().items(): h.update(k.encode()); h.update(v.detach().cpu().numpy().tobytes())
-    return h.hexdigest()[:12]
-
 @torch.no_grad()
 def cache_targets(teacher:PointEncoder, # the encoder whose tokenizer (and, with `targets`, blocks) run once here
                   dataset, n_points:int=1024, views:int=1, seed:int=0, layer:int=-1, norm:str='ln',
@@ -129,7 +124,7 @@ def cache_targets(teacher:PointEncoder, # the encoder whose tokenizer (and, with
     "Per (view, shape) rows (view-major): points, parts, tokens, centers, labels and, with `targets`, the teacher's targets (float16), and `views`; cached to disk."
     if len(dataset) == 0: raise ValueError("cache_targets: the dataset is empty")
     owner = teacher if targets else teacher.input_stage()
-    key = hashlib.sha1(json.dumps(dict(t=_weights_hash(owner), n=len(dataset), name=dataset.get(0)['name'], last=dataset.get(len(dataset) - 1)['name'],
+    key = hashlib.sha1(json.dumps(dict(t=fingerprint(owner), n=len(dataset), name=dataset.get(0)['name'], last=dataset.get(len(dataset) - 1)['name'],
                                        np=n_points, v=views, s=seed, l=layer, norm=norm, tg=targets, start=str(teacher.tokenizer.start), fmt=4)).encode()).hexdigest()[:16]   # FPS start: other centers
     path = Path(cache_dir or default_cache_dir()) / f"{'targets' if targets else 'tokens'}-{key}.npz"
     cached = None if cache_dir is False else load_npz_cache(path, ('tokens', 'centers', 'labels') + (('targets',) if targets else ()))

@@ -15,9 +15,9 @@ from .data import unique_tmp
 # %% auto #0
 __all__ = ['CONFIGS', 'EMBEDDED_TEACHER', 'Attention', 'DropPath', 'Mlp', 'Block', 'TransformerEncoder', 'EncoderConfig',
            'get_config', 'EncoderOutput', 'pool_max_mean', 'module_device', 'seg_layers', 'PointEncoder',
-           'CheckpointError', 'atomic_torch_save', 'torch_load', 'jsonable', 'save_json', 'save_encoder', 'load_state',
-           'load_encoder', 'official_state_dict', 'load_pointjepa', 'load_pointmae', 'load_pointbert', 'detect_format',
-           'load_teacher', 'count_flops', 'bf16_supported', 'precision_context']
+           'CheckpointError', 'atomic_torch_save', 'torch_load', 'jsonable', 'save_json', 'fingerprint', 'save_encoder',
+           'load_state', 'load_encoder', 'official_state_dict', 'load_pointjepa', 'load_pointmae', 'load_pointbert',
+           'detect_format', 'load_teacher', 'count_flops', 'bf16_supported', 'precision_context']
 
 # %% ../nbs/02_teacher.ipynb #f10fcf46
 class Attention(nn.Module):
@@ -235,6 +235,14 @@ def save_json(obj, path)->Path:
     try: tmp.write_text(json.dumps(jsonable(obj), indent=1)); os.replace(tmp, path)
     finally: tmp.unlink(missing_ok=True)
     return path
+
+def fingerprint(model:nn.Module)->str:
+    "A short hash of a model's weights (names, shapes, values): which teacher or student a result came from."
+    import hashlib
+    h = hashlib.sha256()
+    for k, v in sorted(model.state_dict().items()):
+        h.update(f'{k}{tuple(v.shape)}'.encode()); h.update(v.detach().float().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:12]
 
 def save_encoder(model:PointEncoder, path, **meta):
     "Save weights + configuration + metadata (seed, metrics, ...; JSON values) atomically."

@@ -1,8 +1,9 @@
 "papermill smoke runs of the paper-reproduction notebooks (ablations, fewshot, efficiency, transfer), their parameter checks, and the README results generated from what they write."
-import json
+import json, re
 from pathlib import Path
 import nbformat, papermill as pm, pytest, torch
 from foundry_nb.report import render_results, update_readme, START, END
+from conftest import rejection
 
 NBS = Path(__file__).resolve().parents[1] / 'nbs'
 SMOKE = {   # the ablation's s_list and compressors are strings, as `papermill -p` passes them (the README's example)
@@ -51,6 +52,14 @@ def test_smoke_run_writes_figures_json_and_readme_section(tmp_path, monkeypatch,
 
 @pytest.mark.parametrize('nb,bad,msg', BAD)
 def test_bad_parameters_rejected_before_work(tmp_path, monkeypatch, nb, bad, msg):
+    "The notebook's own cells (run in-process up to its checks, parameters injected as papermill does) refuse the value with a message naming it."
     monkeypatch.delenv('IN_TEST', raising=False)
-    with pytest.raises(pm.PapermillExecutionError, match=msg): _run(tmp_path, nb, **{**SMOKE[nb], **bad})
+    base = dict(out_dir=str(tmp_path / 'fig'), **({} if nb == 'efficiency' else dict(run_dir=str(tmp_path / 'run'))))
+    e = rejection(NBS / f'{nb}.ipynb', {**base, **SMOKE[nb], **bad})
+    assert e is not None and re.search(msg, str(e)), f'{nb} with {bad}: expected a refusal matching {msg!r}, got {e!r}'
     assert not (tmp_path / 'fig' / f'{nb}.json').exists() and not (tmp_path / 'run' / 'rows.json').exists()
+
+def test_bad_parameter_refused_under_papermill_too(tmp_path, monkeypatch):
+    "One refusal through papermill itself, as a user meets it (the in-process runs above skip the kernel)."
+    monkeypatch.delenv('IN_TEST', raising=False)
+    with pytest.raises(pm.PapermillExecutionError, match='choose one of'): _run(tmp_path, 'ablations', **{**SMOKE['ablations'], 'compressors': ['dso', 'bogus']})

@@ -2,7 +2,9 @@
 import json, os
 from pathlib import Path
 import numpy as np, pytest, torch, papermill as pm
-from foundry_nb.teacher import load_teacher, EMBEDDED_TEACHER, official_state_dict, CheckpointError, PointEncoder, save_encoder
+from foundry_nb.teacher import load_teacher, EMBEDDED_TEACHER, official_state_dict, CheckpointError, PointEncoder, save_encoder, fingerprint
+from foundry_nb.report import shipped_teacher_fingerprint
+from conftest import rejection
 
 NBS = Path(__file__).resolve().parents[1] / 'nbs'
 
@@ -17,6 +19,21 @@ def test_embedded_teacher_loads_with_its_provenance():
     assert p['pretrained']['linear_probe'] >= 0 and p['random']['linear_probe'] >= 0 and 'met' in m['bar']
     with torch.no_grad(): f = t.pooled(torch.randn(2, 1024, 3), generator=torch.Generator().manual_seed(0))
     assert f.shape == (2, 384) and torch.isfinite(f).all()
+
+def test_shipped_teacher_is_the_one_the_results_name():
+    "The README says which results came from the shipped teacher by comparing fingerprints: the file must be the one the runs recorded."
+    recorded = shipped_teacher_fingerprint(NBS.parent / 'figures')
+    assert recorded, 'no run records the shipped teacher fingerprint: run make pretrain or make pretrain-check'
+    assert fingerprint(load_teacher()) == recorded, 'foundry_nb/assets/teacher_tiny.pt is not the teacher figures/pretrain_teacher*.json recorded: re-run make pretrain-check'
+
+@pytest.mark.parametrize('bad,msg', [(dict(reference_teacher='nowhere.pt'), 'no such file'),
+                                     (dict(reference_teacher='../foundry_nb/assets/teacher_tiny.pt', asset_path='../foundry_nb/assets/teacher_tiny.pt'), 'must not overwrite')])
+def test_recreation_check_never_overwrites_the_shipped_teacher(tmp_path, monkeypatch, bad, msg):
+    monkeypatch.delenv('IN_TEST', raising=False)
+    before = EMBEDDED_TEACHER.read_bytes()
+    e = rejection(NBS / 'pretrain_teacher.ipynb', {**dict(asset_path=str(tmp_path / 'teacher.pt'), run_dir=str(tmp_path / 'run'), out_dir=str(tmp_path / 'fig')), **bad})
+    assert e is not None and msg in str(e), e
+    assert EMBEDDED_TEACHER.read_bytes() == before and not (tmp_path / 'fig').exists()
 
 @pytest.mark.parametrize('fmt', ['pointjepa', 'pointmae', 'pointbert'])
 def test_official_files_load_by_path(tmp_path, fmt):
@@ -51,5 +68,6 @@ def test_pretrain_notebook_smoke_and_resume(tmp_path, monkeypatch):
 @pytest.mark.parametrize('bad,msg', [(dict(config='vit_xl'), 'config must be'), (dict(epochs=0), 'epochs must be'), (dict(tau=[0.99, 0.9]), 'tau must be')])
 def test_pretrain_notebook_rejects_bad_parameters(tmp_path, monkeypatch, bad, msg):
     monkeypatch.delenv('IN_TEST', raising=False)
-    with pytest.raises(pm.PapermillExecutionError, match=msg): _run(tmp_path, **bad)
+    e = rejection(NBS / 'pretrain_teacher.ipynb', dict(asset_path=str(tmp_path / 'teacher.pt'), run_dir=str(tmp_path / 'run'), out_dir=str(tmp_path / 'fig'), **bad))
+    assert e is not None and msg in str(e), e
     assert not (tmp_path / 'teacher.pt').exists()
