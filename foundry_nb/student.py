@@ -191,7 +191,8 @@ def supertoken_health(student, cache:dict, n:int=256)->dict:
     if not hasattr(student, 'compressor'): return {}
     T, C = (torch.from_numpy(cache[k][:n]).float().to(module_device(student)) for k in ('tokens', 'centers'))
     pos, comp, was = student.backbone.positional_encoding(C), student.compressor, student.training
-    comp.eval(); cam_e = comp(T, pos, C)[2]; comp.train(); cam_t = comp(T, pos, C)[2]; student.train(was)
+    assign = (lambda: comp.encode(T, pos, C, student.backbone.encoder)[1]) if getattr(comp, 'in_block', False) else (lambda: comp(T, pos, C)[2])   # ToMe groups inside the blocks
+    comp.eval(); cam_e = assign(); comp.train(); cam_t = assign(); student.train(was)
     return assignment_health(cam_e, cam_t)
 
 # %% ../nbs/07_student.ipynb #85986fc0
