@@ -18,7 +18,7 @@ def _text(outputs)->str:
     for o in outputs:
         if o['output_type'] == 'stream' and o.get('name') == 'stdout': parts.append(''.join(o['text']))
         elif o['output_type'] in ('execute_result', 'display_data') and 'text/plain' in o['data']: parts.append(''.join(o['data']['text/plain']))
-    s = '\n'.join(parts)
+    s = '\n'.join(sorted(p.strip() for p in parts))   # order-free: executors interleave a figure and a print differently
     s = re.sub(r'0x[0-9a-f]+', '0x…', s)
     return re.sub(r'\d+(\.\d+)? ?(s|ms|min|µs|seconds)\b', '… s', s)
 
