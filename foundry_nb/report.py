@@ -122,7 +122,7 @@ def _ablations(m)->list[str]:
     rows, p = m['rows'], m['params']; S, comps = p['s_list'], p['compressors']
     out = ['### Ablations: s × compressor, CAU residual, gate (`nbs/ablations.ipynb`)', '',
            f"{m['data']}; {p['distill_epochs']} distillation epochs per student, fine-tuning {p['finetune_epochs']} epochs ({p['finetune_frozen_epochs']} frozen), "
-           f"part-seg head {p['seg_epochs']} epochs on a frozen backbone; seed {m['seed']}, {m['minutes']:.0f} min on {m['machine']}; from `figures/ablations.json`.", '',
+           f"part-seg head {p['seg_epochs']} epochs on a frozen backbone; seed {m['seed']}, {m['minutes']:.0f} min in its last session (a resumed run reuses its stored rows) on {m['machine']}; from `figures/ablations.json`.", '',
            '| model | linear % | fine-tune % | part seg. inst. / class mIoU | rec. Smooth L1 | encoder GFLOPs | SuperTokens used / largest share / train-eval agreement |', '|---|---|---|---|---|---|---|']
     def health(r):
         h = r.get('health')
@@ -162,7 +162,7 @@ def _ablations(m)->list[str]:
 def _fewshot(m)->list[str]:
     res, p = m['results'], m['params']; cols = list(res); names = list(next(iter(res.values())))
     out = ['### Few-shot (`nbs/fewshot.ipynb`)', '', f"{p['method']}, {p['folds']} folds per synthetic setting, {p['epochs']} epochs per fold, label smoothing 0.2; "
-           f"{m.get('real_data') or 'real shapes absent'}; seed {m['seed']}, {m['minutes']:.0f} min on {m['machine']}; from `figures/fewshot.json`.", '',
+           f"{m.get('real_data') or 'real shapes absent'}; seed {m['seed']}, {m['minutes']:.0f} min in its last session on {m['machine']}; from `figures/fewshot.json`.", '',
            '| backbone | ' + ' | '.join(cols) + ' |', '|---' * (len(cols) + 1) + '|']
     out += ['| ' + n + ' | ' + ' | '.join(f"{res[c][n]['accuracy']:.1f} ± {res[c][n]['std']:.1f}" for c in cols) + ' |' for n in names]
     c10 = next((c for c in cols if c.endswith('10shot')), None)
@@ -251,7 +251,7 @@ def _stages(m)->list[str]:
 def _transfer(m)->list[str]:
     rows, p = m['rows'], m['params']
     out = ['### Generalist vs specialists (`nbs/transfer.ipynb`)', '', f"Synthetic benchmark, {p['n_per_class']} train / {p['n_test_per_class']} test shapes per category, "
-           f"{p['epochs']} epochs, KD τ = {p['kd_tau']}, α = {p['kd_alpha']}, specialists with s = {p['specialist_s']}; seed {m['seed']}, {m['minutes']:.0f} min; from `figures/transfer.json`.", '',
+           f"{p['epochs']} epochs, KD τ = {p['kd_tau']}, α = {p['kd_alpha']}, specialists with s = {p['specialist_s']}; seed {m['seed']}, {m['minutes']:.0f} min in its last session; from `figures/transfer.json`.", '',
            '| backbone | classification, linear % (frozen) | part seg. inst. / class mIoU (frozen) | own task head |', '|---|---|---|---|']
     for r in rows:
         own = ', '.join(f"{k[4:]} {v:.1f}" for k, v in r.items() if k.startswith('own_'))
