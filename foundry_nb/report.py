@@ -277,7 +277,8 @@ def shipped_teacher_fingerprint(figures_dir='figures')->str|None:
     "The shipped teacher's weights fingerprint, as a run recorded it: its pretraining run's own, or the one a re-creation check probed."
     for name, key in (('pretrain_teacher.json', 'fingerprint'), ('pretrain_teacher_recreated.json', 'reference_fingerprint')):
         p = Path(figures_dir) / name
-        if p.exists() and json.loads(p.read_text()).get(key): return json.loads(p.read_text())[key]
+        fp = json.loads(p.read_text()).get(key) if p.exists() else None
+        if fp: return fp
     return None
 
 def provenance(figures_dir='figures')->list[str]:
@@ -308,7 +309,7 @@ def render_results(figures_dir='figures', # where the metrics JSON files are
                    link_prefix:str='', # prepended to the figure links (`'../'` from `nbs/`)
                   )->str:
     "Markdown for every metrics JSON present in `figures_dir`."
-    parts = ['\n'.join(provenance(figures_dir))] if provenance(figures_dir) else []
+    prov = provenance(figures_dir); parts = ['\n'.join(prov)] if prov else []
     for fname, fn in SECTIONS:
         p = Path(figures_dir) / fname
         if p.exists(): parts.append('\n'.join(fn(json.loads(p.read_text()))))
@@ -378,11 +379,16 @@ def code_hash(nb:dict)->str:
     import hashlib
     return hashlib.sha256('\n\0'.join(''.join(c['source']) for c in nb['cells'] if c['cell_type'] == 'code').encode()).hexdigest()[:16]
 
+def _stamped(nb:dict)->bool:
+    "Set `nb`'s record of the code its outputs came from; returns whether it changed."
+    new = dict(outputs_of=code_hash(nb)); old = nb.setdefault('metadata', {}).get('foundry')
+    nb['metadata']['foundry'] = new; return old != new
+
 def stamp(nb_path)->bool:
     "Record that `nb_path`'s outputs come from its current code (call right after executing it); returns whether the file changed."
-    p = Path(nb_path); nb = json.loads(p.read_text()); new = dict(outputs_of=code_hash(nb))
-    if nb.get('metadata', {}).get('foundry') == new: return False
-    nb.setdefault('metadata', {})['foundry'] = new; _write_nb(p, nb); return True
+    p = Path(nb_path); nb = json.loads(p.read_text())
+    if not _stamped(nb): return False
+    _write_nb(p, nb); return True
 
 def stale(nb_path)->str|None:
     "Why `nb_path`'s committed outputs are not those of its current code, or None when they are."
@@ -416,7 +422,7 @@ def copy_outputs(run_nb, # the executed copy papermill wrote (runs/X.ipynb)
             raise ValueError(f"{run_nb} was not run from this version of {chapter_nb} (cell {c.get('id')} differs): re-run it with papermill first")
         c['outputs'] = [dict(o, execution_count=None) if o['output_type'] == 'execute_result' else o for o in r.get('outputs', []) if not _stderr(o)]
         c['execution_count'] = None; n += bool(c['outputs'])
-    ch.setdefault('metadata', {})['foundry'] = dict(outputs_of=code_hash(ch))
+    _stamped(ch)
     _write_nb(chapter_nb, ch); return n
 
 # %% ../nbs/10_report.ipynb #0ac87526
