@@ -11,7 +11,7 @@ export OMP_NUM_THREADS ?= 2
 # the venv first on PATH: the jupyter kernel that papermill starts ("python") must be the venv's
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup reproduce paper students pretrain pretrain-check results book docs test lab
+.PHONY: setup reproduce paper students pretrain pretrain-check results book docs test lab paper-students paper-ablations paper-fewshot paper-transfer paper-efficiency
 setup: $(STAMP)
 
 # torch is installed first and pinned (any other torch spec pulls gigabytes of CUDA packages), then the project.
@@ -55,6 +55,18 @@ students: setup
 	$(BIN)/python -m foundry_nb.report --outputs runs/distill.ipynb nbs/distill.ipynb
 	$(BIN)/python -m foundry_nb.report README.md figures
 	$(BIN)/nbdev_clean
+
+# The paper's scale (real data in the official layouts, a released Point-JEPA checkpoint, a GPU): edit the paths in
+# params/paper_*.yaml first (params/README.md). `make paper-students` distils the students that paper-fewshot and
+# paper-transfer use; each writes its JSON and figures to figures/paper/ and the results section to figures/paper/RESULTS.md.
+paper-students: setup
+	@mkdir -p runs/paper figures/paper
+	$(PM) -f params/paper_distill.yaml nbs/distill.ipynb runs/paper/distill.ipynb
+
+paper-ablations paper-fewshot paper-transfer paper-efficiency: paper-%: setup
+	@mkdir -p runs/paper figures/paper
+	$(PM) -f params/paper_$*.yaml nbs/$*.ipynb runs/paper/$*.ipynb
+	$(BIN)/python -m foundry_nb.report --results figures/paper figures/paper/RESULTS.md
 
 # Re-create the shipped teacher (masked point modelling + InfoNCE, nbs/pretrain_teacher.ipynb; resumable; device=auto).
 pretrain: setup

@@ -13,7 +13,7 @@ import foundry_nb
 from .teacher import PointEncoder, pool_max_mean, jsonable, save_json, module_device
 from .student import cache_targets, TargetCache
 from .tokenizer import knn_torch
-from .probe import linear_probe
+from .probe import svm_probe
 from .training import Trainer, TrainConfig, resolve_device
 
 # %% auto #0
@@ -31,9 +31,11 @@ def encoder_of(backbone)->PointEncoder:
 
 def token_set(backbone, # teacher or student: its tokenizer is used
               dataset, # a `PointDataset` (with part labels for segmentation)
-              n_points:int=1024, views:int=1, seed:int=0, cache_dir=None)->dict:
+              n_points:int=1024, views:int=1, seed:int=0, cache_dir=None,
+              num_workers:int=0, # DataLoader workers reading the files
+             )->dict:
     "Tokenized rows of `dataset` (arrays points, parts, tokens, centers, labels; `views` rows per shape, view-major)."
-    return cache_targets(encoder_of(backbone), dataset, n_points, views, seed, cache_dir=cache_dir, targets=False)
+    return cache_targets(encoder_of(backbone), dataset, n_points, views, seed, cache_dir=cache_dir, targets=False, num_workers=num_workers)
 
 def features(backbone, tokens:torch.Tensor, centers:torch.Tensor, r=None,
              seg:str='last', # the teacher's per-token features: 'last' (LN'd last block, what the students reconstruct) or 'multi' (Point-JEPA: blocks 3/7/11)
@@ -167,7 +169,7 @@ def fit_head(model:_Tuned, # a `Classifier` or `Segmenter`
 @dataclass
 class EvalConfig:
     n_points: int = 1024           # points per shape (FPS)
-    C: float = 0.012               # linear SVM
+    C: float | str = 'cv'          # linear SVM: 'cv' (standardised features, C by 5-fold CV over probe.PROBE_CS) or a number (Point-JEPA's fixed C, 0.012, for its own protocol)
     epochs: int = 20               # fine-tuning epochs (Point-JEPA: 200 ModelNet40, 150 few-shot, 300 part seg)
     frozen_epochs: int = 10        # backbone frozen for these (Point-JEPA: 150 of 200 on ModelNet40; 0 few-shot and part seg)
     lr: float = 1e-3               # (part seg: 2e-4)
@@ -187,13 +189,15 @@ class EvalConfig:
     device: str = 'cpu'
     progress: bool = True
     cache_dir: str | None = None   # token cache (None: `data.default_cache_dir()`; False: none)
+    num_workers: int = 0           # DataLoader workers reading real files into the token cache
 
     def __post_init__(self):
         for k in ('n_points', 'epochs', 'batch_size', 'train_views', 'votes', 'seg_points', 'way', 'shot'):
             if not isinstance(getattr(self, k), int) or getattr(self, k) < 1: raise ValueError(f"EvalConfig.{k} must be a positive int, got {getattr(self, k)!r}")
         if not 0 <= self.frozen_epochs <= self.epochs: raise ValueError(f"frozen_epochs must be in [0, epochs={self.epochs}], got {self.frozen_epochs}")
         if not 0 <= self.label_smoothing < 1: raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
-        if self.C <= 0 or self.lr <= 0: raise ValueError("C and lr must be positive")
+        if self.C != 'cv' and (isinstance(self.C, (bool, str)) or self.C <= 0): raise ValueError(f"C must be 'cv' (calibrated) or a positive number, got {self.C!r}")
+        if self.lr <= 0: raise ValueError(f"lr must be positive, got {self.lr}")
         if self.fewshot_method not in ('finetune', 'linear'): raise ValueError(f"fewshot_method must be 'finetune' or 'linear', got {self.fewshot_method!r}")
         if self.seg_features not in ('last', 'multi'): raise ValueError(f"seg_features must be 'last' or 'multi', got {self.seg_features!r}")
         self.folds, self.seg_widths = tuple(self.folds), tuple(self.seg_widths)
@@ -219,10 +223,11 @@ def pooled_features(backbone, ts:dict, r=None)->np.ndarray:
     backbone.eval(); return np.concatenate([features(backbone, T, C, r)[0].float().cpu().numpy() for _, T, C in _batches(ts, device=module_device(backbone))])
 
 def linear_eval(backbone, train:dict, test:dict, cfg:EvalConfig, r=None)->dict:
-    "Linear SVM on the pooled features (plain views of both sets)."
+    "Linear SVM on the pooled features (plain views of both sets): {'accuracy', 'C', 'correct'} (`probe.svm_probe`, `cfg.C`)."
     n_tr, n_te = len(train['labels']) // int(train['views']), len(test['labels']) // int(test['views'])
     Xtr, Xte = pooled_features(backbone, {k: v[:n_tr] for k, v in train.items() if k != 'views'}, r), pooled_features(backbone, {k: v[:n_te] for k, v in test.items() if k != 'views'}, r)
-    return dict(accuracy=linear_probe(Xtr, train['labels'][:n_tr], Xte, test['labels'][:n_te], C=cfg.C))
+    r = svm_probe(Xtr, train['labels'][:n_tr], Xte, test['labels'][:n_te], cfg.C)
+    return dict(accuracy=r['accuracy'], C=r['C'], correct=r['correct'].astype(int).tolist())
 
 # %% ../nbs/09_downstream.ipynb #881b9519
 def _cls_loss(ls:float):
@@ -285,7 +290,7 @@ def partseg_eval(backbone, train:dict, test:dict, parts_of:list, cfg:EvalConfig,
 TASKS = ('linear', 'finetune', 'partseg', 'fewshot')
 
 def _rows(backbone, d, cfg:EvalConfig, views:int)->dict:
-    return d if isinstance(d, dict) else token_set(backbone, d, cfg.n_points, views, cfg.seed, cfg.cache_dir)
+    return d if isinstance(d, dict) else token_set(backbone, d, cfg.n_points, views, cfg.seed, cfg.cache_dir, cfg.num_workers)
 
 def fewshot_eval(backbone, root, cfg:EvalConfig)->dict:
     "N-way K-shot over `cfg.folds`: fine-tuned (or linear) accuracy per fold, mean ± std."
@@ -294,8 +299,8 @@ def fewshot_eval(backbone, root, cfg:EvalConfig)->dict:
     accs = []
     for f in tqdm(cfg.folds, desc=f'{cfg.way}-way {cfg.shot}-shot', disable=not cfg.progress, leave=False):
         tr, te = (ModelNetFewShot(root, cfg.way, cfg.shot, f, s) for s in ('train', 'test'))
-        tr = token_set(backbone, tr, cfg.n_points, cfg.train_views if cfg.fewshot_method == 'finetune' else 1, cfg.seed, cfg.cache_dir)
-        te = token_set(backbone, te, cfg.n_points, cfg.votes if cfg.fewshot_method == 'finetune' else 1, cfg.seed, cfg.cache_dir)
+        tr = token_set(backbone, tr, cfg.n_points, cfg.train_views if cfg.fewshot_method == 'finetune' else 1, cfg.seed, cfg.cache_dir, cfg.num_workers)
+        te = token_set(backbone, te, cfg.n_points, cfg.votes if cfg.fewshot_method == 'finetune' else 1, cfg.seed, cfg.cache_dir, cfg.num_workers)
         sub = replace(cfg, progress=False, batch_size=min(cfg.batch_size, len(tr['labels'])))
         accs.append(linear_eval(backbone, tr, te, sub)['accuracy'] if cfg.fewshot_method == 'linear' else finetune_eval(backbone, tr, te, sub, cfg.way)[0]['accuracy'])
     return dict(accuracy=float(np.mean(accs)), std=float(np.std(accs)), folds=accs, way=cfg.way, shot=cfg.shot, method=cfg.fewshot_method)

@@ -8,7 +8,7 @@ import math
 import torch, torch.nn as nn, torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['cam_pool', 'check_supertokens', 'gumbel_argmax', 'DSO', 'anneal_tau', 'assignment_health']
+__all__ = ['cam_pool', 'check_supertokens', 'gumbel_argmax', 'sinkhorn', 'DSO', 'anneal_tau', 'assignment_health']
 
 # %% ../nbs/04_dso.ipynb #271215bf
 def cam_pool(cam:torch.Tensor, # (B, c, s) assignment (one-hot rows)
@@ -40,6 +40,16 @@ def gumbel_argmax(logits:torch.Tensor, tau:float=1., hard:bool=True, noise:bool=
     return hard_ - soft.detach() + soft
 
 # %% ../nbs/04_dso.ipynb #e0fc73a5
+def sinkhorn(logits:torch.Tensor, # (B, c, s) assignment logits
+             iters:int=3, # alternating normalisations
+            )->torch.Tensor:
+    "Log of a balanced plan (B, c, s): each token's row a distribution, each SuperToken's column ≈ c/s tokens."
+    lp, c, s = logits.float(), logits.shape[1], logits.shape[2]
+    for _ in range(iters):
+        lp = lp - lp.logsumexp(1, keepdim=True) + math.log(c / s)        # columns: c/s tokens each
+        lp = lp - lp.logsumexp(2, keepdim=True)                          # rows: one token each
+    return lp.to(logits.dtype)
+
 class DSO(nn.Module):
     "Dynamic SuperToken Optimization: learned SuperTokens, hard cross-attention assignment (CAM), mean pooling."
     def __init__(self, dim:int, # token width d
@@ -47,11 +57,15 @@ class DSO(nn.Module):
                  tau:float=1.0, # Gumbel-Softmax temperature (annealed by `anneal_tau`)
                  gumbel_noise:bool=True, # add Gumbel noise in training (off: straight-through softmax only)
                  logits:str='cosine', # 'cosine' (learned scale, noise annealed with τ; ours) or 'dot' (the paper's q·k/√d; files written before it existed)
+                 center:bool=True, # keys from each shape's tokens minus their mean (ours): group what differs within a shape
+                 balance:str='sinkhorn', # 'sinkhorn': balanced CAM, every SuperToken used (ours); 'none': the plain argmax (the paper's)
+                 sinkhorn_iters:int=3,
                 ):
         super().__init__()
         if s < 1: raise ValueError(f"DSO needs at least one SuperToken, got s={s}")
         if logits not in ('cosine', 'dot'): raise ValueError(f"logits must be 'cosine' or 'dot', got {logits!r}")
-        self.s, self.gumbel_noise, self.mode = s, gumbel_noise, logits
+        if balance not in ('sinkhorn', 'none'): raise ValueError(f"balance must be 'sinkhorn' or 'none', got {balance!r}")
+        self.s, self.gumbel_noise, self.mode, self.center, self.balance, self.sinkhorn_iters = s, gumbel_noise, logits, center, balance, sinkhorn_iters
         self.register_buffer('tau_', torch.tensor(float(tau)))   # in the state dict: a resumed run continues at the annealed τ
         self.supertokens = nn.Parameter(torch.randn(s, dim) * .02)
         self.w_q, self.w_k, self.w_v = (nn.Linear(dim, dim, bias=False) for _ in range(3))
@@ -68,23 +82,26 @@ class DSO(nn.Module):
         sd.setdefault(prefix + 'tau_', self.tau_.clone())          # checkpoints from before τ was saved: keep the current τ
         super()._load_from_state_dict(sd, prefix, *args)
 
+    def keys(self, T): return self.w_k(T - T.mean(1, keepdim=True) if self.center else T)
+
     def logits(self, T):
-        "ℓ (B, c, s): e^σ·cos(T W_k, S W_q) (cosine) or (T W_k)(S W_q)ᵀ / √d (dot)."
-        k, q = self.w_k(T), self.w_q(self.supertokens)
+        "ℓ (B, c, s): e^σ·cos(K, S W_q) (cosine) or K (S W_q)ᵀ / √d (dot), K = (T − mean T) W_k with `center`, else T W_k."
+        k, q = self.keys(T), self.w_q(self.supertokens)
         if self.mode == 'dot': return k @ q.T / math.sqrt(T.shape[-1])
         return self.logit_scale.exp() * F.normalize(k, dim=-1) @ F.normalize(q, dim=-1).T
 
     def assign(self, T):
-        "The CAM (B, c, s): straight-through Gumbel one-hot in training, the plain argmax in eval."
+        "The CAM (B, c, s): straight-through Gumbel one-hot in training, the plain argmax in eval (of the balanced plan with `balance`)."
         l = self.logits(T)
+        if self.balance == 'sinkhorn': l = sinkhorn(l, self.sinkhorn_iters)
         if self.training: return gumbel_argmax(l, self.tau, True, self.gumbel_noise, self.tau if self.mode == 'cosine' else 1.)
         return F.one_hot(l.argmax(-1), self.s).to(l.dtype)
 
     @torch.no_grad()
     def init_supertokens(self, T, # (B, c, d) a batch of tokens
                          iters:int=10, seed:int=0):
-        "SuperTokens from spherical k-means (k-means++ seeding) of a batch of tokens seen through W_k: every SuperToken starts with members."
-        X = F.normalize(self.w_k(T.reshape(-1, T.shape[-1]).float()), dim=-1)
+        "SuperTokens from spherical k-means (k-means++ seeding) of a batch's keys: every SuperToken starts with members."
+        X = F.normalize(self.keys(T.float()).reshape(-1, T.shape[-1]), dim=-1)
         g = torch.Generator().manual_seed(seed); C = X[torch.randint(len(X), (1,), generator=g)]
         while len(C) < self.s:                                              # k-means++: far points are likelier seeds
             d2 = (1 - (X @ C.T).max(-1).values).clamp(min=0) ** 2

@@ -13,7 +13,7 @@ from .teacher import fingerprint, jsonable, save_json   # save_json: the kit's o
 
 # %% auto #0
 __all__ = ['check', 'check_device', 'run_info', 'file_lock', 'ResultStore', 'latency_ms', 'peak_memory_mb', 'matmul_peak_gflops',
-           'stage_costs', 'distill_student']
+           'stage_costs', 'distill_student', 'estimate', 'estimate_distillation']
 
 # %% ../nbs/11_experiments.ipynb #bfb7631a
 def _as_list(name:str, value, kind)->list:
@@ -152,13 +152,39 @@ def distill_student(teacher, # the `PointEncoder` to start from
                     cache:dict, # `student.cache_targets` rows
                     name:str, # file name of the training checkpoint in `run_dir`
                     scfg, # a `student.StudentConfig`
-                    run_dir, epochs:int=8, batch_size:int=64, lr:float=1e-3, beta:float=2.0, seed:int=0, device='cpu'):
+                    run_dir, epochs:int=8, batch_size:int=64, lr:float=1e-3, beta:float=2.0, seed:int=0, device='cpu',
+                    precision:str='auto', # `training.TrainConfig.precision`: bf16 autocast on CUDA by default
+                   ):
     "Distil a teacher-initialised student on cached targets (resumable); returns (student in eval mode, history)."
     from foundry_nb.student import FoundryStudent, distill
-    from foundry_nb.training import TrainConfig, seed_everything
+    from foundry_nb.training import TrainConfig, seed_everything, RUN_KEYS
     import foundry_nb.baselines   # registers the baseline compressors
     seed_everything(seed); st = FoundryStudent(scfg, teacher)
-    cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, warmup_epochs=min(1, epochs - 1), seed=seed, device=device, progress=False)
-    tag = hashlib.sha1(json.dumps(jsonable(dict(s=scfg, c=cfg, b=beta, n=len(cache['targets'])))).encode()).hexdigest()[:8]   # another setting: another file
+    cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, warmup_epochs=min(1, epochs - 1), seed=seed, device=device, progress=False, precision=precision)
+    run = {k: getattr(cfg, k) for k in RUN_KEYS}                    # what the trajectory depends on (not the device or the progress bar)
+    tag = hashlib.sha1(json.dumps(jsonable(dict(s=scfg, c=run, b=beta, n=len(cache['targets'])))).encode()).hexdigest()[:8]   # another setting: another file
     hist = distill(st, cache, cfg, ckpt_path=Path(run_dir) / f'{name}-{tag}.pt', beta=beta).history
     return st.eval(), hist
+
+def estimate(step, # one unit of work, e.g. a training step (gradients allowed)
+             units:int, # how many units the stage runs
+             what:str, # the stage, for the printed line
+             runs:int=3, device='cpu')->dict:
+    "Measure one unit (median of `runs` after a warm-up, and its peak memory) and print the stage's estimated minutes before it starts."
+    def unit():
+        with torch.enable_grad(): step()
+    ms, mb = latency_ms(unit, runs=runs, device=device), peak_memory_mb(unit, device=device)
+    out = dict(what=what, unit_ms=ms, units=int(units), minutes=ms * units / 6e4, peak_mb=mb, device=str(device))
+    print(f"estimate, {what}: {units:,} x {ms:.0f} ms = {out['minutes']:.1f} min on {device}, peak {mb:,.0f} MB above the start")
+    return out
+
+def estimate_distillation(teacher, cache:dict, scfg, # the largest student of the run
+                          students:int, epochs:int, batch_size:int, device='cpu', beta:float=2.0)->dict:
+    "`estimate` of a distillation stage: one training step of `scfg`'s student on a cached batch, times every step of every student."
+    from foundry_nb.student import FoundryStudent, TargetCache, distill_loss
+    from foundry_nb.training import _to
+    import foundry_nb.baselines
+    st, loss = FoundryStudent(scfg, teacher).to(device).train(), distill_loss(beta)
+    b = _to(torch.utils.data.default_collate([TargetCache(cache)[i] for i in range(min(batch_size, len(cache['targets'])))]), device)
+    steps = students * epochs * max(1, len(cache['targets']) // batch_size)
+    return estimate(lambda: loss(st, b)[0].backward(), steps, f'distillation ({students} students x {epochs} epochs)', device=device)

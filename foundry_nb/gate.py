@@ -11,13 +11,20 @@ __all__ = ['Gate', 'gated_encode', 'threshold_encode']
 
 # %% ../nbs/06_gate.ipynb #9b7aac6f
 class Gate(nn.Module):
-    "Merge probability per token, π = sigmoid(MLP(T)), and the regulariser -λ·mean(π)."
-    def __init__(self, dim:int, hidden:int|None=None, lam:float=0.01, threshold:float=0.5):
+    "Merge probability per token, π = sigmoid(MLP(T)), and the budget regulariser λ[(mean π − ρ)² + β·mean π(1 − π)]."
+    def __init__(self, dim:int, hidden:int|None=None,
+                 lam:float=1.0, # weight λ of the regulariser
+                 threshold:float=0.5, # threshold mode merges the tokens with π above it
+                 target:float|None=0.5, # ρ: the mean merge probability aimed at (None: the paper's -λ·mean π, which saturates)
+                 sharpen:float=0.1, # β: pushes each π towards 0 or 1, so that π ranks and thresholds
+                ):
         super().__init__()
         self.mlp = nn.Sequential(nn.Linear(dim, hidden or dim // 2), nn.GELU(), nn.Linear(hidden or dim // 2, 1))
-        self.lam, self.threshold = lam, threshold
+        self.lam, self.threshold, self.target, self.sharpen = lam, threshold, target, sharpen
     def forward(self, T): return torch.sigmoid(self.mlp(T)).squeeze(-1)     # (B, c)
-    def loss(self, pi): return -self.lam * pi.mean()
+    def loss(self, pi):
+        if self.target is None: return -self.lam * pi.mean()
+        return self.lam * ((pi.mean() - self.target) ** 2 + self.sharpen * (pi * (1 - pi)).mean())
 
 def _st(p): return p / p.detach().clamp(min=1e-6)        # value 1, gradient 1/p: a straight-through factor
 

@@ -10,7 +10,8 @@ import torch.nn.functional as F
 from .data import eval_points
 
 # %% auto #0
-__all__ = ['PROBE_CS', 'embed', 'linear_probe', 'knn_probe', 'loo_knn', 'calibrated_probe', 'token_structure', 'fewshot_probe']
+__all__ = ['PROBE_CS', 'embed', 'linear_probe', 'knn_probe', 'loo_knn', 'calibrated_probe', 'svm_probe', 'token_structure',
+           'fewshot_probe']
 
 # %% ../nbs/03b_probe.ipynb #d7066ce1
 @torch.no_grad()
@@ -29,11 +30,12 @@ def embed(model, # a `PointEncoder` (or anything with `.pooled(points, generator
     return torch.cat(X).numpy(), np.concatenate(y)
 
 # %% ../nbs/03b_probe.ipynb #777735e1
-def linear_probe(Xtr, ytr, Xte, yte, C:float=0.012)->float:
-    "Accuracy (%) of a linear SVM (`SVC(kernel='linear', C)`, Point-JEPA's probe) trained on (Xtr, ytr)."
+def linear_probe(Xtr, ytr, Xte, yte, C:float=0.012, return_correct:bool=False):
+    "Accuracy (%) of a linear SVM (`SVC(kernel='linear', C)`, Point-JEPA's probe) trained on (Xtr, ytr) (and the per-shape correct vector if asked)."
     from sklearn.svm import SVC
     if len(np.unique(ytr)) < 2: raise ValueError("a probe needs at least two classes in the training set")
-    return 100. * (SVC(kernel='linear', C=C).fit(Xtr, ytr).predict(Xte) == yte).mean()
+    ok = SVC(kernel='linear', C=C).fit(Xtr, ytr).predict(Xte) == np.asarray(yte)
+    return (100. * ok.mean(), ok) if return_correct else 100. * ok.mean()
 
 def knn_probe(Xtr, ytr, Xte, yte, k:int=1, return_correct:bool=False):
     "Accuracy (%) of a k-nearest-neighbour vote under cosine similarity (and the per-shape correct vector if asked)."
@@ -72,6 +74,15 @@ def calibrated_probe(Xtr, ytr, Xte, yte, # features (n, f) and labels of the tra
     correct = pipe.predict(Xte) == np.asarray(yte)
     return dict(accuracy=100. * correct.mean(), C=float(best), cv_accuracy=cv, correct=correct)
 
+def svm_probe(Xtr, ytr, Xte, yte,
+              C:float|str='cv', # 'cv': `calibrated_probe` (the kit's default); a number: Point-JEPA's fixed-C SVM on raw features
+             )->dict:
+    "The kit's one linear-probe entry point: {'accuracy', 'C', 'correct'} for either protocol."
+    if C == 'cv': return calibrated_probe(Xtr, ytr, Xte, yte)
+    if isinstance(C, bool) or not isinstance(C, (int, float)) or C <= 0: raise ValueError(f"probe C must be 'cv' or a positive number, got {C!r}")
+    acc, correct = linear_probe(Xtr, ytr, Xte, yte, C, return_correct=True)
+    return dict(accuracy=acc, C=float(C), correct=correct)
+
 # %% ../nbs/03b_probe.ipynb #a3cdbe46
 @torch.no_grad()
 def token_structure(encoder, # a `PointEncoder`
@@ -98,5 +109,5 @@ def fewshot_probe(model, root, way:int=5, shot:int=10, folds=range(10), n_points
     for f in folds:
         tr, te = ModelNetFewShot(root, way, shot, f, 'train'), ModelNetFewShot(root, way, shot, f, 'test')
         Xy = (*embed(model, tr, n_points, seed=seed), *embed(model, te, n_points, seed=seed))
-        accs.append(calibrated_probe(*Xy)['accuracy'] if C is None else linear_probe(*Xy, C=C))
+        accs.append(svm_probe(*Xy, 'cv' if C is None else C)['accuracy'])
     return dict(mean=float(np.mean(accs)), std=float(np.std(accs)), folds=[float(a) for a in accs], way=way, shot=shot)

@@ -118,21 +118,37 @@ def _students(m)->list[str]:
 # %% ../nbs/10_report.ipynb #312f4787
 def _f(v, d=1): return '–' if v is None else f'{v:.{d}f}'
 
+def _probe_name(p:dict)->str:
+    "How a run's linear probe was calibrated, from its parameters."
+    C = p.get('probe_C', 0.012)
+    return 'standardised features, linear SVM, C by 5-fold cross-validation on the training split' if C == 'cv' else f"linear SVM at a fixed C = {C} (Point-JEPA's)"
+
+def _vs(r:dict, ref:dict)->str:
+    "Paired difference of two rows' per-shape linear-probe outcomes with its 95 % interval, or a dash."
+    if 'linear_correct' not in r or 'linear_correct' not in ref: return '–'
+    from .stats import paired_diff
+    d = paired_diff(r['linear_correct'], ref['linear_correct']); return f"{d['mean']:+.1f} [{d['lo']:+.1f}, {d['hi']:+.1f}]"
+
 def _ablations(m)->list[str]:
     rows, p = m['rows'], m['params']; S, comps = p['s_list'], p['compressors']
     out = ['### Ablations: s × compressor, CAU residual, gate (`nbs/ablations.ipynb`)', '',
            f"{m['data']}; {p['distill_epochs']} distillation epochs per student, fine-tuning {p['finetune_epochs']} epochs ({p['finetune_frozen_epochs']} frozen), "
            f"part-seg head {p['seg_epochs']} epochs on a frozen backbone; seed {m['seed']}, {m['minutes']:.0f} min in its last session (a resumed run reuses its stored rows) on {m['machine']}; from `figures/ablations.json`.", '',
-           '| model | linear % | fine-tune % | part seg. inst. / class mIoU | rec. Smooth L1 | encoder GFLOPs | SuperTokens used / largest share / train-eval agreement |', '|---|---|---|---|---|---|---|']
+           f"Linear probe: {_probe_name(p)}." + (" The column beside it is the paired difference from the teacher on the same test shapes, with its 95 % bootstrap interval." if 'linear_correct' in rows['teacher'] else ''), '',
+           '| model | linear % | vs teacher [95 % CI] | fine-tune % | part seg. inst. / class mIoU | rec. Smooth L1 | encoder GFLOPs | SuperTokens used / largest share / train-eval agreement |', '|---|---|---|---|---|---|---|---|']
     def health(r):
         h = r.get('health')
         return f"{h['used']:.1f} of {h['s']} / {h['largest_share']:.2f} / {_f(h.get('train_eval_agreement'), 2)}" if h else '–'
     for k, r in rows.items():
-        out.append(f"| {k} | {_f(r['linear'])} | {_f(r.get('finetune'))} | {_f(r.get('seg_instance_miou'))} / {_f(r.get('seg_class_miou'))} | {_f(r.get('smooth_l1'), 4)} | {_f(r['gflops_encoder'], 3)} | {health(r)} |")
+        out.append(f"| {k} | {_f(r['linear'])} | {_vs(r, rows['teacher']) if k != 'teacher' else '–'} | {_f(r.get('finetune'))} | {_f(r.get('seg_instance_miou'))} / {_f(r.get('seg_class_miou'))} | {_f(r.get('smooth_l1'), 4)} | {_f(r['gflops_encoder'], 3)} | {health(r)} |")
     if m.get('gate'):
         out += ['', f"Gated student `{m['gate_student']}` across budgets r (the encoder runs on (c − r) + s tokens; r = 0 is the plain transformer):", '',
                 '| r | encoder tokens | linear % | rec. Smooth L1 | encoder GFLOPs |', '|---|---|---|---|---|']
-        out += [f"| {g['r']} | {g['tokens']} | {g['linear']:.1f} | {g['smooth_l1']:.4f} | {g['gflops_encoder']:.3f} |" for g in m['gate']]
+        out += [f"| {g['r']} | {g['tokens'] if isinstance(g['tokens'], int) else _f(g['tokens'])} | {g['linear']:.1f} | {g['smooth_l1']:.4f} | {g['gflops_encoder']:.3f} |" for g in m['gate']]
+        if m.get('gate_pi'):
+            q, mp = m['gate_pi']['quantiles'], m['gate_pi']['merged_per_shape']
+            out += ['', f"The gate's merge probability π on the test shapes: mean {m['gate_pi']['mean']:.2f}, 5th–95th percentile {q['5']:.2f}–{q['95']:.2f}; "
+                        f"threshold mode merges {mp['min']} to {mp['max']} tokens per shape (mean {mp['mean']:.1f})."]
     out += ['', '![ablation](figures/ablation_s_compressor.png)', '', '![gate and reconstruction](figures/ablation_gate_reconstruction.png)', '']
     t = rows['teacher']; big = max(S); claims = []
     if 'dso' in comps:
@@ -142,10 +158,15 @@ def _ablations(m)->list[str]:
                       + ('reproduced (every s ≥ 4 within 1 point of the best).' if sat else 'not reproduced at this scale.' if sat is not None else 'not tested.'))
         others = {c: rows[f'{c}_s{big}']['linear'] for c in comps if c != 'dso'}
         if others:
-            beat = [c for c, a in others.items() if rows[f'dso_s{big}']['linear'] > a]
-            claims.append(f"Paper (ShapeNet55): Foundry 89.87 > FPS-Student 87.56 > KMeans-Student 76.08, teacher 90.54. Here at s = {big}: DSO {rows[f'dso_s{big}']['linear']:.1f}, "
-                          + ', '.join(f'{c} {a:.1f}' for c, a in others.items()) + f", teacher {t['linear']:.1f}: DSO "
-                          + ('beats every static compressor.' if len(beat) == len(others) else f"does not beat {', '.join(c for c in others if c not in beat)}: this claim does not reproduce here."))
+            head = (f"Paper (ShapeNet55): Foundry 89.87 > FPS-Student 87.56 > KMeans-Student 76.08, teacher 90.54. Here at s = {big}: DSO {rows[f'dso_s{big}']['linear']:.1f}, "
+                    + ', '.join(f'{c} {a:.1f}' for c, a in others.items()) + f", teacher {t['linear']:.1f}")
+            if 'linear_correct' in t:                                        # verdicts from paired intervals
+                from .stats import paired_diff, verdict
+                ds = {c: paired_diff(rows[f'dso_s{big}']['linear_correct'], rows[f'{c}_s{big}']['linear_correct']) for c in others}
+                claims.append(head + '. DSO minus each, paired over the test shapes: ' + '; '.join(f"{c} {d['mean']:+.1f} [{d['lo']:+.1f}, {d['hi']:+.1f}]: {verdict(d, '>')}" for c, d in ds.items()) + '.')
+            else:
+                beat = [c for c, a in others.items() if rows[f'dso_s{big}']['linear'] > a]
+                claims.append(head + ': DSO ' + ('beats every static compressor.' if len(beat) == len(others) else f"does not beat {', '.join(c for c in others if c not in beat)}: this claim does not reproduce here."))
     if 'n_test' in m:
         se = 100 * (t['linear'] / 100 * (1 - t['linear'] / 100) / m['n_test']) ** 0.5
         claims.append(f"Noise: {m['n_test']} test shapes and one seed; the binomial standard error of an accuracy near the teacher's is ±{se:.1f} points, "
@@ -427,11 +448,12 @@ def copy_outputs(run_nb, # the executed copy papermill wrote (runs/X.ipynb)
 
 # %% ../nbs/10_report.ipynb #0ac87526
 def main(argv=None):
-    "python -m foundry_nb.report [README.md] [figures] [nbs/index.ipynb]: the README (and the index's results) from the index and the JSON; `--outputs RUN NB`: `copy_outputs`; `--strip-stderr NB..`, `--stamp NB..`"
+    "python -m foundry_nb.report [README.md] [figures] [nbs/index.ipynb]: the README (and the index's results) from the index and the JSON; `--outputs RUN NB`: `copy_outputs`; `--strip-stderr NB..`, `--stamp NB..`; `--results FIGURES OUT.md`: `render_results` alone (e.g. the paper-scale runs)"
     a = list(argv if argv is not None else sys.argv[1:])
     if a[:1] == ['--outputs']: print(f"{a[2]}: outputs of {copy_outputs(a[1], a[2])} cells from {a[1]}"); return
     if a[:1] == ['--strip-stderr']: print(f'{sum(strip_stderr(p) for p in a[1:])} stderr outputs dropped'); return
     if a[:1] == ['--stamp']: print(f'{sum(stamp(p) for p in a[1:])} notebooks stamped'); return
+    if a[:1] == ['--results']: write_atomic(Path(a[2]), render_results(a[1]) + '\n'); print(f'{a[2]}: results of {a[1]}'); return
     a += ['README.md', 'figures', 'nbs/index.ipynb'][len(a):]
     print('README', 'updated' if update_readme(a[0], a[1], a[2]) else 'unchanged')
 

@@ -32,11 +32,13 @@ class StudentConfig:
     depth: int = 0                    # encoder blocks kept from the teacher (0: all)
     residual: bool = True             # CAU's T residual
     gate: bool = False                # Foundry-Gate
-    gate_lam: float = 0.01
+    gate_lam: float = 1.0             # the gate regulariser's weight λ
+    gate_target: float | None = 0.5   # its mean merge probability ρ (None: the paper's -λ·mean π; version 3 files)
+    gate_sharpen: float = 0.1         # its β
     freeze_tokenizer: bool = True     # the tokenizer (and positional MLP) stay the teacher's
     freeze_blocks: bool = False
     cau_pos: bool = True              # CAU's residual is the token's encoder input T_j + pos(c_j) (False: T_j alone, the files before version 3)
-    version: int = 3                  # 2: DSO defaults to cosine logits (version 1 files load with dot logits); 3: `cau_pos`
+    version: int = 4                  # 2: DSO defaults to cosine logits (version 1 files load with dot logits); 3: `cau_pos`; 4: DSO centre + Sinkhorn, budget gate regulariser
 
 # %% ../nbs/07_student.ipynb #5bbd85bf
 @dataclass
@@ -60,7 +62,7 @@ class FoundryStudent(nn.Module):
         check_supertokens(cfg.s, tcfg.num_groups)
         self.compressor = COMPRESSORS[cfg.compressor](tcfg.dim, cfg.s, **cfg.compressor_kwargs)
         self.cau = CAU(tcfg.dim, tcfg.dim, residual=cfg.residual)
-        self.gate = Gate(tcfg.dim, lam=cfg.gate_lam) if cfg.gate else None
+        self.gate = Gate(tcfg.dim, lam=cfg.gate_lam, target=cfg.gate_target, sharpen=cfg.gate_sharpen) if cfg.gate else None
         self.budget = None   # gated inference budget: an int r (count mode) or 'threshold'
         if cfg.freeze_tokenizer: self.frozen_modules().requires_grad_(False)
         if cfg.freeze_blocks: self.backbone.encoder.requires_grad_(False)
@@ -107,6 +109,9 @@ def load_student(path, strict:bool=True)->FoundryStudent:
         c.update(compressor_kwargs={'logits': 'dot', **c.get('compressor_kwargs', {})}, version=2)
     if c.get('version', 1) < 3:                                              # written before `cau_pos` (its CAU residual was T alone) and before
         c.update(cau_pos=False, version=3, compressor={'tome': 'tome_pre'}.get(c.get('compressor'), c.get('compressor')))   # 'tome' meant the one-shot merge
+    if c['version'] < 4:                                                     # written before DSO's centred keys and balanced plan, and the budget gate
+        if c.get('compressor') == 'dso': c['compressor_kwargs'] = {'center': False, 'balance': 'none', **c.get('compressor_kwargs', {})}
+        c.update(gate_target=None, version=4)
     m = FoundryStudent(StudentConfig(**c))
     defaults = {k: v for k, v in m.state_dict().items() if k.endswith('.tau_')}   # files written before τ was saved
     load_state(m, {**defaults, **{k: v.float() if v.is_floating_point() else v for k, v in ck['state_dict'].items()}}, strict)
@@ -120,6 +125,7 @@ def cache_targets(teacher:PointEncoder, # the encoder whose tokenizer (and, with
                   dataset, n_points:int=1024, views:int=1, seed:int=0, layer:int=-1, norm:str='ln',
                   batch_size:int=64, cache_dir=None, # None: `default_cache_dir()`; False: no disk cache
                   targets:bool=True, # False: tokens only (keyed by the tokenizer's weights alone, shared by every student)
+                  num_workers:int=0, # DataLoader workers reading and resampling the files (real datasets); the rows are the same for any value
                  )->dict:
     "Per (view, shape) rows (view-major): points, parts, tokens, centers, labels and, with `targets`, the teacher's targets (float16), and `views`; cached to disk."
     if len(dataset) == 0: raise ValueError("cache_targets: the dataset is empty")
@@ -133,8 +139,11 @@ def cache_targets(teacher:PointEncoder, # the encoder whose tokenizer (and, with
     aug = Compose(Resample(n_points, 'fps'), RandomScale(0.8, 1.2), Normalize(), RandomRotate('y'))
     out = {k: [] for k in ('points', 'parts', 'tokens', 'centers', 'labels') + (('targets',) if targets else ())}
     items = [(v, i) for v in range(views) for i in range(len(dataset))]
-    for b in range(0, len(items), batch_size):
-        ss = [(plain if v == 0 else aug)(dataset.get(i), np.random.default_rng((seed, v, i))) for v, i in items[b:b + batch_size]]
+    prep = lambda j: (plain if items[j][0] == 0 else aug)(dataset.get(items[j][1]), np.random.default_rng((seed, *items[j])))   # one rng per (view, shape)
+    batches = (torch.utils.data.DataLoader(_Indexed(prep, len(items)), batch_size, num_workers=num_workers, collate_fn=list,
+                                           pin_memory=module_device(teacher).type == 'cuda') if num_workers else
+               ([prep(j) for j in range(b, min(b + batch_size, len(items)))] for b in range(0, len(items), batch_size)))
+    for b, ss in zip(range(0, len(items), batch_size), batches):
         pts = torch.from_numpy(np.stack([s['points'] for s in ss])).to(module_device(teacher))
         g = torch.Generator().manual_seed((seed + b) % 2**31)   # deterministic groups for any FPS start mode
         T, C = teacher.tokens(pts, g)
@@ -144,6 +153,12 @@ def cache_targets(teacher:PointEncoder, # the encoder whose tokenizer (and, with
     out = {k: np.concatenate(v) for k, v in out.items()}; out['views'] = np.array(views)
     if cache_dir is not False: atomic_save_npz(path, **out)
     return out
+
+class _Indexed(torch.utils.data.Dataset):
+    "fn(j) for j < n, as a map-style dataset (DataLoader workers call it)."
+    def __init__(self, fn, n): self.fn, self.n = fn, n
+    def __len__(self): return self.n
+    def __getitem__(self, j): return self.fn(j)
 
 class TargetCache:
     "A dataset over cached rows: the arrays named by `keys`; `n_sub` draws a fresh subset of points (and parts) per item and epoch."
@@ -174,7 +189,9 @@ def distill_loss(beta:float=2.0):
         return loss, dict(rec=rec.item(), **({'pi': o.pi.mean().item()} if o.pi is not None else {}))
     return f
 
-def distill(student:FoundryStudent, cache:dict, cfg, ckpt_path=None, beta:float=2.0, tau=(1.0, 0.1)):
+def distill(student:FoundryStudent, cache:dict, cfg, ckpt_path=None, beta:float=2.0,
+            tau=(1.0, 0.01), # DSO temperature: start, end (annealed to 0.01 so that training and evaluation assign alike)
+           ):
     "Train `student` on cached targets with the kit's loop (resumable); the DSO temperature is annealed."
     from foundry_nb.training import Trainer
     if not getattr(getattr(student, 'cfg', None), 'freeze_tokenizer', True): raise ValueError("distillation from cached tokens needs freeze_tokenizer=True")

@@ -16,8 +16,9 @@ from .data import unique_tmp
 __all__ = ['CONFIGS', 'EMBEDDED_TEACHER', 'Attention', 'DropPath', 'Mlp', 'Block', 'TransformerEncoder', 'EncoderConfig',
            'get_config', 'EncoderOutput', 'pool_max_mean', 'module_device', 'seg_layers', 'PointEncoder',
            'CheckpointError', 'atomic_torch_save', 'torch_load', 'jsonable', 'save_json', 'fingerprint', 'save_encoder',
-           'load_state', 'load_encoder', 'official_state_dict', 'load_pointjepa', 'load_pointmae', 'load_pointbert',
-           'detect_format', 'load_teacher', 'count_flops', 'bf16_supported', 'precision_context']
+           'load_state', 'load_encoder', 'official_state_dict', 'pointjepa_config', 'load_pointjepa', 'load_pointmae',
+           'load_pointbert', 'detect_format', 'load_teacher', 'set_num_groups', 'count_flops', 'bf16_supported',
+           'precision_context']
 
 # %% ../nbs/02_teacher.ipynb #f10fcf46
 class Attention(nn.Module):
@@ -292,8 +293,20 @@ def _random_sd(shapes, seed=0):
     return {k: (torch.tensor(7) if s == () else (torch.rand(s, generator=g) + .5 if 'running_var' in k else torch.randn(s, generator=g) * .02)) for k, s in shapes.items()}
 
 # %% ../nbs/02_teacher.ipynb #48d57c61
+def _lightning_file(ck:dict, dim:int, depth:int)->dict:
+    "What Lightning writes around the weights of Point-JEPA's `pretrain_pointjepa_epoch=499-step=40500.ckpt`."
+    import argparse
+    hp = dict(encoder_dim=dim, encoder_depth=depth, encoder_heads=6, tokenizer_num_groups=64, tokenizer_group_size=32, tokenizer_group_radius=None,
+              encoder_dropout=0.1, encoder_attention_dropout=0.05, encoder_drop_path_rate=0.25, predictor_embed_dim=192, loss_beta=2.0,
+              svm_validation=argparse.Namespace(modelnet40=argparse.Namespace(batch_size=256, in_memory=True)))   # objects: weights_only loading refuses them, as it refuses the real file's datamodules
+    return {**ck, 'pytorch-lightning_version': '1.9.0', 'hparams_name': 'kwargs', 'hyper_parameters': hp, 'callbacks': {"ModelCheckpoint{'monitor': 'val_loss'}": {'best_model_score': torch.tensor(0.1)}},
+            'optimizer_states': [{'state': {}, 'param_groups': [{'lr': 1e-6, 'weight_decay': 0.05, 'params': []}]}], 'lr_schedulers': [{'last_epoch': 500}],
+            'loops': {'fit_loop': {'epoch_progress': {'current': {'completed': 499}}}}}
+
 def official_state_dict(fmt:str, # 'pointjepa', 'pointmae' or 'pointbert'
-                        dim=384, depth=12, pred_dim=192, pred_depth=6, seed=0)->dict:
+                        dim=384, depth=12, pred_dim=192, pred_depth=6, seed=0,
+                        released:bool=False, # Point-JEPA: the whole released Lightning file (hyper_parameters holding pickled objects, optimizer and loop states)
+                       )->dict:
     "Random weights in the exact key layout and shapes of an official checkpoint file (as `torch.load` returns it)."
     if fmt == 'pointjepa':
         s = {'mask_token': (dim,), 'positional_encoding.0.weight': (128, 3), 'positional_encoding.0.bias': (128,),
@@ -306,7 +319,8 @@ def official_state_dict(fmt:str, # 'pointjepa', 'pointmae' or 'pointbert'
                   'predictor.predictor_norm.weight': (pred_dim,), 'predictor.predictor_norm.bias': (pred_dim,), 'predictor.predictor_proj.weight': (dim, pred_dim),
                   'predictor.predictor_proj.bias': (dim,), 'predictor.predictor.norm.weight': (pred_dim,), 'predictor.predictor.norm.bias': (pred_dim,)})
         s.update(_block_keys('predictor.predictor.blocks.', pred_dim, pred_depth))
-        return {'epoch': 499, 'global_step': 40500, 'state_dict': _random_sd(s, seed), 'hyper_parameters': {'encoder_dim': dim}}
+        ck = {'epoch': 499, 'global_step': 40500, 'state_dict': _random_sd(s, seed), 'hyper_parameters': {'encoder_dim': dim}}
+        return _lightning_file(ck, dim, depth) if released else ck
     if fmt == 'pointmae':
         s = {**_pointnet_keys('module.MAE_encoder.encoder.', dim, True), 'module.MAE_encoder.pos_embed.0.weight': (128, 3), 'module.MAE_encoder.pos_embed.0.bias': (128,),
              'module.MAE_encoder.pos_embed.2.weight': (dim, 128), 'module.MAE_encoder.pos_embed.2.bias': (dim,), **_block_keys('module.MAE_encoder.blocks.blocks.', dim, depth, False),
@@ -354,17 +368,25 @@ def _state(obj, path, key, allow_pickle):
     if not isinstance(ck, dict) or key not in ck: raise CheckpointError(f"{path or 'checkpoint'}: no '{key}' entry; is this the right format? (keys: {list(ck)[:8] if isinstance(ck, dict) else type(ck).__name__})")
     return ck[key]
 
+def pointjepa_config(hparams, # a Lightning file's `hyper_parameters` (dict or Namespace), or None
+                    **overrides)->EncoderConfig:
+    "The ViT-S configuration, with the encoder and tokenizer sizes the file's hyper-parameters state (Point-JEPA's names)."
+    hp = vars(hparams) if hasattr(hparams, '__dict__') and not isinstance(hparams, dict) else dict(hparams or {})
+    names = dict(encoder_dim='dim', encoder_depth='depth', encoder_heads='heads', tokenizer_num_groups='num_groups', tokenizer_group_size='group_size')
+    return get_config('vit_s', **{ours: hp[theirs] for theirs, ours in names.items() if isinstance(hp.get(theirs), int)}, **overrides)
+
 def load_pointjepa(ckpt, # path to the Lightning .ckpt, or the loaded dict
-                   model:PointEncoder|None=None, # default: a new `vit_s` encoder
+                   model:PointEncoder|None=None, # default: the ViT-S its hyper-parameters describe (`pointjepa_config`)
                    source:str='student', # 'student' (the authors' downstream weights) or 'teacher' (the EMA target encoder)
                    strict:bool=True, allow_pickle:bool=False)->tuple:
     "Load a released Point-JEPA checkpoint; returns (model, report)."
     if source not in ('student', 'teacher'): raise ValueError(f"source must be 'student' or 'teacher', got {source!r}")
-    sd = _state(ckpt, ckpt if isinstance(ckpt, (str, Path)) else None, 'state_dict', allow_pickle)
+    ck = torch_load(ckpt, allow_pickle) if isinstance(ckpt, (str, Path)) else ckpt
+    sd = _state(ck, ckpt if isinstance(ckpt, (str, Path)) else None, 'state_dict', allow_pickle)
     enc = 'student.' if source == 'student' else 'teacher.ema_model.'
     drops = ('predictor.', 'mask_token', 'teacher.') if source == 'student' else ('predictor.', 'mask_token', 'student.', 'teacher.online_model.', 'teacher.initted', 'teacher.step')
     sd, dropped = _map_keys(sd, [(enc, 'encoder.'), ('pos_embedding.', 'positional_encoding.')], drops)
-    model = model or PointEncoder('vit_s')
+    model = model or PointEncoder(pointjepa_config(ck.get('hyper_parameters') if isinstance(ck, dict) else None))
     return model, load_state(model, sd, strict, dropped)
 
 def load_pointmae(ckpt, model:PointEncoder|None=None, strict:bool=True, allow_pickle:bool=False)->tuple:
@@ -405,7 +427,9 @@ def detect_format(ck:dict)->str:
 def load_teacher(path=None, # None: the embedded teacher; else a checkpoint file of any supported format
                  source:str='student', # for Point-JEPA files: 'student' or 'teacher' (EMA)
                  allow_pickle:bool=False, # needed for Lightning files holding non-tensor objects
-                 strict:bool=True)->PointEncoder:
+                 strict:bool=True,
+                 num_groups:int|None=None, # patches per cloud, if not the file's (e.g. 128 for Point-JEPA's 2048-point protocols); the weights do not depend on it
+                )->PointEncoder:
     "The frozen teacher, in eval mode: the embedded one, or one read from `path` (format detected)."
     if path is None:
         if not EMBEDDED_TEACHER.exists(): raise FileNotFoundError(f"the embedded teacher is missing ({EMBEDDED_TEACHER}); run nbs/pretrain_teacher.ipynb to create it")
@@ -414,7 +438,14 @@ def load_teacher(path=None, # None: the embedded teacher; else a checkpoint file
     if fmt == 'foundry': m = load_encoder(path, strict)
     elif fmt == 'pointjepa': m, _ = load_pointjepa(ck, source=source, strict=strict)
     else: m, _ = (load_pointmae if fmt == 'pointmae' else load_pointbert)(ck, strict=strict)
+    if num_groups: set_num_groups(m, num_groups)
     return m.eval().requires_grad_(False)
+
+def set_num_groups(model:PointEncoder, num_groups:int)->PointEncoder:
+    "Tokenize into `num_groups` patches from now on (the configuration a student copies follows)."
+    if not isinstance(num_groups, int) or isinstance(num_groups, bool) or num_groups < 1: raise ValueError(f"num_groups must be a positive int, got {num_groups!r}")
+    model.cfg = get_config(model.cfg, num_groups=num_groups); model.tokenizer.num_groups = num_groups
+    return model
 
 # %% ../nbs/02_teacher.ipynb #aa068d49
 def count_flops(fn, *args, **kwargs)->int:

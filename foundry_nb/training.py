@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn
 import torch.distributed as dist
-from .teacher import atomic_torch_save, torch_load, CheckpointError
+from .teacher import atomic_torch_save, torch_load, CheckpointError, precision_context, bf16_supported
 
 # %% auto #0
 __all__ = ['RUN_KEYS', 'seed_everything', 'resolve_device', 'rng_state', 'set_rng_state', 'warmup_cosine', 'TrainConfig',
@@ -60,6 +60,13 @@ class TrainConfig:
     device: str = 'auto'
     progress: bool = True
     find_unused_parameters: bool = False   # DDP option, for models with parameters a step does not use
+    precision: str = 'auto'         # 'auto' (bf16 autocast on a CUDA device that supports it, else fp32), 'fp32' or 'bf16'
+    num_workers: int = 0            # DataLoader worker processes building the batches (0: in this process)
+    pin_memory: bool | None = None  # page-locked batches for faster host-to-GPU copies (None: on CUDA)
+
+    def __post_init__(self):
+        if self.precision not in ('auto', 'fp32', 'bf16'): raise ValueError(f"TrainConfig.precision must be 'auto', 'fp32' or 'bf16', got {self.precision!r}")
+        if not isinstance(self.num_workers, int) or self.num_workers < 0: raise ValueError(f"TrainConfig.num_workers must be an int >= 0, got {self.num_workers!r}")
 
 class _LossModule(nn.Module):
     "Wraps model + loss_fn so that DDP's forward is the whole loss computation."
@@ -134,13 +141,14 @@ def save(self:Trainer):
     if self.rank == 0: atomic_torch_save(s, self.ckpt_path)
     if self.world > 1: dist.barrier()
 
-RUN_KEYS = ('epochs', 'batch_size', 'lr', 'weight_decay', 'warmup_epochs', 'warmup_start_lr', 'min_lr', 'grad_clip', 'seed', 'drop_last')
+RUN_KEYS = ('epochs', 'batch_size', 'lr', 'weight_decay', 'warmup_epochs', 'warmup_start_lr', 'min_lr', 'grad_clip', 'seed', 'drop_last', 'precision')
 
 def load(self:Trainer):
     "Resume from `ckpt_path`: weights, optimizer, position in the data and random states; a checkpoint of another schedule is refused."
     s = torch_load(self.ckpt_path)   # tensors and builtins only: a crafted file cannot run code
     if not isinstance(s, dict) or s.get('format') != 'foundry_nb.train': raise CheckpointError(f"{self.ckpt_path}: not a foundry_nb training checkpoint")
-    diff = {k: (s['cfg'].get(k), getattr(self.cfg, k)) for k in RUN_KEYS if s['cfg'].get(k) != getattr(self.cfg, k)}
+    was = lambda k: s['cfg'].get(k, TrainConfig.__dataclass_fields__[k].default)            # files from before a key existed: its default
+    diff = {k: (was(k), getattr(self.cfg, k)) for k in RUN_KEYS if was(k) != getattr(self.cfg, k)}
     if diff: raise CheckpointError(f"{self.ckpt_path}: written by a run with other settings ({', '.join(f'{k}: {a!r} there, {b!r} now' for k, (a, b) in diff.items())}); "
                                    "resuming would mix two schedules. Use another ckpt_path for the new settings (or delete this file to start over).")
     if s['world'] != self.world: raise CheckpointError(f"{self.ckpt_path}: written by {s['world']} processes, resumed with {self.world}; resume with the same number")
@@ -151,9 +159,21 @@ def load(self:Trainer):
 Trainer.save, Trainer.load = save, load
 
 # %% ../nbs/02b_training.ipynb #bb20d46f
-def _train_step(self:Trainer, idx:list)->dict:
-    batch = _to(self.collate([self.dataset[i] for i in idx]), self.device)
-    loss, metrics = self.net(batch)
+def _precision(self:Trainer)->str:
+    "The precision this run trains in: `cfg.precision`, with 'auto' resolved for the device."
+    p = self.cfg.precision
+    return ('bf16' if self.device.type == 'cuda' and bf16_supported(self.device) else 'fp32') if p == 'auto' else p
+
+def _batches(self:Trainer, batches:list):
+    "Collated batches of index lists `batches`: built here, or by `num_workers` DataLoader workers (same order, same items)."
+    if not self.cfg.num_workers: return (self.collate([self.dataset[i] for i in idx]) for idx in batches)
+    pin = self.device.type == 'cuda' if self.cfg.pin_memory is None else self.cfg.pin_memory
+    return iter(torch.utils.data.DataLoader(self.dataset, batch_sampler=batches, num_workers=self.cfg.num_workers, collate_fn=self.collate, pin_memory=pin,
+                                            generator=torch.Generator().manual_seed(self.cfg.seed)))   # its own seed source: the model's random state is untouched
+
+def _train_step(self:Trainer, batch)->dict:
+    batch = _to(batch, self.device)
+    with precision_context(_precision(self), self.device): loss, metrics = self.net(batch)
     if not torch.isfinite(loss): raise FloatingPointError(f"non-finite loss {loss.item()} at step {self.step} (epoch {self.epoch}); lower the learning rate or check the inputs")
     self.opt.zero_grad(set_to_none=True); loss.backward()
     if self.cfg.grad_clip: nn.utils.clip_grad_norm_(self.params, self.cfg.grad_clip)
@@ -171,8 +191,9 @@ def fit(self:Trainer, max_steps:int|None=None)->list:
         if hasattr(self.dataset, 'set_epoch'): self.dataset.set_epoch(self.epoch)
         batches, t0, logs = self.epoch_indices(self.epoch), time.time(), self.epoch_logs
         bar = tqdm(total=len(batches), initial=self.batch_in_epoch, desc=f'epoch {self.epoch + 1}/{cfg.epochs}', disable=not cfg.progress or self.rank != 0, leave=False)
+        data = _batches(self, batches[self.batch_in_epoch:])
         while self.batch_in_epoch < len(batches):
-            logs.append(_train_step(self, batches[self.batch_in_epoch])); self.batch_in_epoch += 1
+            logs.append(_train_step(self, next(data))); self.batch_in_epoch += 1
             bar.update(1); bar.set_postfix(loss=f"{logs[-1]['loss']:.4f}")
             if cfg.ckpt_every and self.step % cfg.ckpt_every == 0 and self.batch_in_epoch < len(batches): self.save()
             if max_steps is not None and self.step >= max_steps: bar.close(); self.save(); return self.history
