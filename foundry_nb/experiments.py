@@ -13,7 +13,7 @@ from .teacher import fingerprint, jsonable, save_json   # save_json: the kit's o
 
 # %% auto #0
 __all__ = ['check', 'check_device', 'run_info', 'file_lock', 'ResultStore', 'latency_ms', 'peak_memory_mb', 'matmul_peak_gflops',
-           'stage_costs', 'distill_student', 'estimate', 'estimate_distillation']
+           'stage_costs', 'distill_student', 'estimate', 'estimate_distillation', 'distill_main']
 
 # %% ../nbs/11_experiments.ipynb #bfb7631a
 def _as_list(name:str, value, kind)->list:
@@ -188,3 +188,33 @@ def estimate_distillation(teacher, cache:dict, scfg, # the largest student of th
     b = _to(torch.utils.data.default_collate([TargetCache(cache)[i] for i in range(min(batch_size, len(cache['targets'])))]), device)
     steps = students * epochs * max(1, len(cache['targets']) // batch_size)
     return estimate(lambda: loss(st, b)[0].backward(), steps, f'distillation ({students} students x {epochs} epochs)', device=device)
+
+# %% ../nbs/11_experiments.ipynb #566aadd3
+def distill_main(argv=None):
+    "Command line: distil one student from a teacher checkpoint and a target cache, data-parallel under `torchrun`."
+    import argparse
+    from foundry_nb.teacher import load_teacher
+    from foundry_nb.student import StudentConfig, save_student, COMPRESSORS
+    from foundry_nb.data import load_npz_cache
+    from foundry_nb.training import _dist_info
+    from dataclasses import asdict
+    ap = argparse.ArgumentParser(prog='python -m foundry_nb.experiments', description=distill_main.__doc__)
+    ap.add_argument('teacher'); ap.add_argument('cache'); ap.add_argument('out')
+    ap.add_argument('--supertokens', type=int, default=16); ap.add_argument('--compressor', default='dso'); ap.add_argument('--gate', action='store_true')
+    ap.add_argument('--epochs', type=int, default=150); ap.add_argument('--batch-size', type=int, default=128); ap.add_argument('--lr', type=float, default=1e-3)
+    ap.add_argument('--beta', type=float, default=2.0); ap.add_argument('--seed', type=int, default=0); ap.add_argument('--device', default='auto')
+    ap.add_argument('--precision', default='auto'); ap.add_argument('--allow-pickle', action='store_true'); ap.add_argument('--num-groups', type=int, default=0)
+    a = ap.parse_args(argv)
+    teacher = load_teacher(a.teacher, allow_pickle=a.allow_pickle, num_groups=a.num_groups or None)
+    cache = load_npz_cache(a.cache, ('tokens', 'centers', 'targets'))
+    if cache is None: raise FileNotFoundError(f"{a.cache}: no target cache (write one with student.cache_targets, e.g. by nbs/distill.ipynb)")
+    import foundry_nb.baselines
+    if a.compressor not in COMPRESSORS: raise SystemExit(f"--compressor {a.compressor!r}: choose one of {sorted(COMPRESSORS)}")
+    dev = check_device(a.device) if a.device != 'auto' else a.device
+    scfg = StudentConfig(asdict(teacher.cfg), compressor=a.compressor, s=a.supertokens, gate=a.gate)
+    st, hist = distill_student(teacher, cache, Path(a.out).name + '.train', scfg, Path(a.out).parent, a.epochs, a.batch_size, a.lr, a.beta, a.seed, str(dev), a.precision)
+    if _dist_info()[0] == 0: save_student(st.cpu(), a.out, half=True, history=hist, teacher=a.teacher, cache=a.cache)
+    return st
+
+import builtins
+if __name__ == '__main__' and not getattr(builtins, '__IPYTHON__', False): distill_main()   # `python -m foundry_nb.experiments` / torchrun -m
