@@ -167,6 +167,18 @@ def _ablations(m)->list[str]:
             else:
                 beat = [c for c, a in others.items() if rows[f'dso_s{big}']['linear'] > a]
                 claims.append(head + ': DSO ' + ('beats every static compressor.' if len(beat) == len(others) else f"does not beat {', '.join(c for c in others if c not in beat)}: this claim does not reproduce here."))
+    if 'control_s0' in rows and 'linear_correct' in t:               # the controls: pretrained blocks, and SuperTokens at all
+        from .stats import paired_diff
+        c0, rb, best = rows['control_s0'], rows.get('random_blocks'), min((k for k in rows if 'compressor' in rows[k] and rows[k]['residual']), key=lambda k: rows[k]['smooth_l1'])
+        d = paired_diff(rows[best]['linear_correct'], c0['linear_correct'])
+        claims.append(f"Controls. Without SuperTokens or blocks (s = 0: each token from its own token and position), reconstruction Smooth L1 {c0['smooth_l1']:.4f} "
+                      f"against {rows[best]['smooth_l1']:.4f} for the best student ({best}, {c0['smooth_l1'] / rows[best]['smooth_l1']:.1f}x lower); linear probe {c0['linear']:.1f} "
+                      f"({best} minus control: {d['mean']:+.1f} [{d['lo']:+.1f}, {d['hi']:+.1f}])."
+                      + (f" The teacher's tokenizer with random blocks: linear {rb['linear']:.1f}, teacher minus it {paired_diff(t['linear_correct'], rb['linear_correct'])['mean']:+.1f} "
+                         f"[{paired_diff(t['linear_correct'], rb['linear_correct'])['lo']:+.1f}, {paired_diff(t['linear_correct'], rb['linear_correct'])['hi']:+.1f}]." if rb and 'linear_correct' in rb else ''))
+        gs = {k: r['grouping_score'] for k, r in rows.items() if 'grouping_score' in r and r['s'] == big and r['residual']}
+        if gs: claims.append(f"Grouping score at s = {big} (Smooth L1 of predicting each target token by its group's mean target; lower: the grouping explains more): "
+                             + ', '.join(f"{k} {v:.4f}" for k, v in sorted(gs.items(), key=lambda kv: kv[1])) + '.')
     if 'n_test' in m:
         se = 100 * (t['linear'] / 100 * (1 - t['linear'] / 100) / m['n_test']) ** 0.5
         claims.append(f"Noise: {m['n_test']} test shapes and one seed; the binomial standard error of an accuracy near the teacher's is ±{se:.1f} points, "

@@ -10,15 +10,15 @@ from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 from .teacher import PointEncoder, EncoderConfig, get_config, atomic_torch_save, torch_load, load_state, CheckpointError, jsonable, pool_max_mean, module_device, fingerprint
-from .dso import DSO, anneal_tau, check_supertokens, assignment_health
+from .dso import DSO, anneal_tau, check_supertokens, assignment_health, cam_pool
 from .cau import CAU
 from .gate import Gate, gated_encode, threshold_encode
 
 # %% auto #0
 __all__ = ['COMPRESSORS', 'ASSETS', 'StudentConfig', 'StudentOutput', 'FoundryStudent', 'forward_tokens', 'forward', 'pooled',
            'save_student', 'load_student', 'cache_targets', 'TargetCache', 'distill_loss', 'distill',
-           'supertoken_health', 'reconstruction', 'ContextControl', 'supertoken_of_points', 'plot_supertokens',
-           'embedded_students', 'embedded_student']
+           'supertoken_health', 'grouping_score', 'reconstruction', 'ContextControl', 'supertoken_of_points',
+           'plot_supertokens', 'embedded_students', 'embedded_student']
 
 # %% ../nbs/07_student.ipynb #4051f729
 COMPRESSORS = {'dso': DSO}   # name -> class(dim, s, **kwargs); the baselines chapter registers more
@@ -211,6 +211,16 @@ def supertoken_health(student, cache:dict, n:int=256)->dict:
     assign = (lambda: comp.encode(T, pos, C, student.backbone.encoder)[1]) if getattr(comp, 'in_block', False) else (lambda: comp(T, pos, C)[2])   # ToMe groups inside the blocks
     comp.eval(); cam_e = assign(); comp.train(); cam_t = assign(); student.train(was)
     return assignment_health(cam_e, cam_t)
+
+@torch.no_grad()
+def grouping_score(student, cache:dict, n:int=256, beta:float=2.0)->float:
+    "Smooth L1 of predicting every target token by its group's mean target (evaluation CAM): what the grouping alone explains, without the CAU residual."
+    if not hasattr(student, 'compressor'): return float('nan')
+    T, C, Y = (torch.from_numpy(cache[k][:n]).float().to(module_device(student)) for k in ('tokens', 'centers', 'targets'))
+    pos, comp, was = student.backbone.positional_encoding(C), student.compressor, student.training; comp.eval()
+    cam = comp.encode(T, pos, C, student.backbone.encoder)[1] if getattr(comp, 'in_block', False) else comp(T, pos, C)[2]
+    comp.train(was)
+    return float(F.smooth_l1_loss(cam @ cam_pool(cam, Y), Y, beta=beta))
 
 # %% ../nbs/07_student.ipynb #85986fc0
 @torch.no_grad()

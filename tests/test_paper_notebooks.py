@@ -40,7 +40,7 @@ def test_smoke_run_writes_figures_json_and_readme_section(tmp_path, monkeypatch,
     m = json.loads((fig / f'{nb}.json').read_text())
     assert m['seed'] == 0 and m['foundry_nb'] and m['machine'] and all(m['params'][k] == v for k, v in SMOKE[nb].items() if k in m['params'] and not isinstance(v, str))
     assert [p for p in fig.glob('*.png') if p.stat().st_size > 1000]
-    if nb == 'ablations': assert m['params']['s_list'] == [1, 4] and set(m['rows']) == {'teacher', 'dso_s1', 'dso_s4', 'kmeans_s1', 'kmeans_s4', 'dso_s4_nores'} and m['gate']
+    if nb == 'ablations': assert m['params']['s_list'] == [1, 4] and set(m['rows']) == {'teacher', 'random_blocks', 'control_s0', 'dso_s1', 'dso_s4', 'kmeans_s1', 'kmeans_s4', 'dso_s4_nores'} and m['gate']
     if nb == 'transfer': assert [r['backbone'] for r in m['rows']] == ['teacher', 'foundry', 'kd_cls', 'kd_seg']
     if nb == 'efficiency': assert [r['N'] for r in m['scaling']] == [1000, 20000]
     if nb == 'fewshot': assert set(m['results']['5way10shot']) == {'teacher', 's1', 'fps_s16'}
