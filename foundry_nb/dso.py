@@ -133,9 +133,9 @@ def anneal_tau(model:nn.Module, step:int, total:int, start:float=1.0, end:float=
 def assignment_health(cam:torch.Tensor, # (B, c, s) evaluation-mode assignment
                       cam_train:torch.Tensor|None=None, # (B, c, s) training-mode assignment of the same tokens
                      )->dict:
-    "{'used': SuperTokens used per shape, 'largest_share': largest SuperToken's share of a shape's tokens, 'train_eval_agreement'}."
+    "{'used': SuperTokens used per shape, 'used_anywhere': by at least one shape, 'largest_share': largest SuperToken's share of a shape's tokens, 'train_eval_agreement'}."
     counts = cam.sum(1)                                                   # (B, s)
-    out = dict(used=float((counts > 0).sum(-1).float().mean()), s=cam.shape[-1],
+    out = dict(used=float((counts > 0).sum(-1).float().mean()), used_anywhere=int((counts.sum(0) > 0).sum()), s=cam.shape[-1],
                largest_share=float((counts.max(-1).values / cam.sum((1, 2)).clamp(min=1)).mean()))
     if cam_train is not None:
         live = cam.sum(-1) > 0                                            # tokens that were assigned (the gate bypasses some)
