@@ -19,8 +19,8 @@ from .training import Trainer, TrainConfig, resolve_device
 # %% auto #0
 __all__ = ['TASKS', 'encoder_of', 'token_set', 'features', 'propagate', 'ClsHead', 'SegHead', 'restricted_argmax', 'shape_iou',
            'part_miou', 'Classifier', 'Segmenter', 'fit_head', 'EvalConfig', 'record', 'pooled_features', 'linear_eval',
-           'finetune_eval', 'dataset_parts', 'seg_predict', 'partseg_eval', 'fewshot_eval', 'evaluate',
-           'transfer_table', 'transfer_rows']
+           'finetune_eval', 'dataset_parts', 'seg_predict', 'seg_eval_subset', 'partseg_eval', 'fewshot_eval',
+           'evaluate', 'transfer_table', 'transfer_rows']
 
 # %% ../nbs/09_downstream.ipynb #2772a6c8
 def encoder_of(backbone)->PointEncoder:
@@ -112,12 +112,12 @@ def part_miou(preds:list, # per shape (N,) predicted part ids
               labels, # (n,) category of each shape
               parts_of:list, # parts_of[category] = that category's part ids
              )->dict:
-    "Instance mIoU (mean over shapes) and class mIoU (mean over present categories), in %."
+    "Instance mIoU (mean over shapes), class mIoU (mean over present categories) and each shape's IoU (`ious`, for paired intervals), in %."
     if len(preds) != len(targets) or len(preds) != len(labels): raise ValueError(f"{len(preds)} predictions, {len(targets)} targets, {len(labels)} labels")
     ious = np.array([shape_iou(np.asarray(p), np.asarray(t), parts_of[int(l)]) for p, t, l in zip(preds, targets, labels)])
     labels = np.asarray(labels); cats = np.unique(labels)
     per = {int(c): float(100 * ious[labels == c].mean()) for c in cats}
-    return dict(instance_miou=float(100 * ious.mean()), class_miou=float(np.mean(list(per.values()))), per_class=per)
+    return dict(instance_miou=float(100 * ious.mean()), class_miou=float(np.mean(list(per.values()))), per_class=per, ious=(100 * ious).tolist())
 
 # %% ../nbs/09_downstream.ipynb #b937e35f
 class _Tuned(nn.Module):
@@ -178,7 +178,8 @@ class EvalConfig:
     label_smoothing: float = 0.1   # (0.2 few-shot and ScanObjectNN)
     train_views: int = 2           # tokenized views per training shape (view 0 plain, others augmented)
     votes: int = 1                 # fine-tune test passes averaged (Point-JEPA votes 10)
-    seg_points: int = 256          # points per shape drawn each step for the segmentation loss (all are evaluated)
+    seg_points: int = 256          # points per shape drawn each step for the segmentation loss
+    seg_eval_points: int = 0       # test points per shape scored for part seg: 0 all (Point-JEPA); k: one fixed random subset of k, the same for every backbone
     seg_widths: tuple = (512, 256)
     seg_features: str = 'last'     # the teacher's per-token features for part seg: 'last' (equal protocols: what students reconstruct) or 'multi' (Point-JEPA's blocks 3/7/11)
     way: int = 5                   # few-shot
@@ -194,6 +195,7 @@ class EvalConfig:
     def __post_init__(self):
         for k in ('n_points', 'epochs', 'batch_size', 'train_views', 'votes', 'seg_points', 'way', 'shot'):
             if not isinstance(getattr(self, k), int) or getattr(self, k) < 1: raise ValueError(f"EvalConfig.{k} must be a positive int, got {getattr(self, k)!r}")
+        if not isinstance(self.seg_eval_points, int) or self.seg_eval_points < 0: raise ValueError(f"EvalConfig.seg_eval_points must be an int >= 0 (0: every point), got {self.seg_eval_points!r}")
         if not 0 <= self.frozen_epochs <= self.epochs: raise ValueError(f"frozen_epochs must be in [0, epochs={self.epochs}], got {self.frozen_epochs}")
         if not 0 <= self.label_smoothing < 1: raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
         if self.C != 'cv' and (isinstance(self.C, (bool, str)) or self.C <= 0): raise ValueError(f"C must be 'cv' (calibrated) or a positive number, got {self.C!r}")
@@ -250,8 +252,8 @@ def finetune_eval(backbone, train:dict, test:dict, cfg:EvalConfig, n_classes:int
     model = Classifier(backbone, ClsHead(2 * encoder_of(backbone).cfg.dim, n_classes))
     t = fit_head(model, _cls_loss(cfg.label_smoothing), TargetCache(train, ('tokens', 'centers', 'labels')),
                  cfg.train_config(batch_size=min(cfg.batch_size, len(train['labels']))), cfg.frozen_epochs, ckpt_path)
-    P, y = _vote_logits(model, test)
-    return dict(accuracy=float(100 * (P.argmax(1) == y).mean()), train_accuracy=t.history[-1]['acc'] * 100, votes=int(test['views'])), model
+    P, y = _vote_logits(model, test); ok = P.argmax(1) == y
+    return dict(accuracy=float(100 * ok.mean()), correct=ok.astype(int).tolist(), train_accuracy=t.history[-1]['acc'] * 100, votes=int(test['views'])), model
 
 # %% ../nbs/09_downstream.ipynb #35026726
 def dataset_parts(dataset)->list:
@@ -276,6 +278,15 @@ def seg_predict(model:Segmenter, ts:dict, parts_of:list, bs:int=16)->list:
         out += [restricted_argmax(l, parts_of[int(c)]) for l, c in zip(L, ts['labels'][i:i + bs])]
     return out
 
+def seg_eval_subset(test:dict, # `token_set` rows with points and parts
+                    k:int, # points kept per shape (0 or >= N: all)
+                    seed:int=0)->dict:
+    "The test rows with one fixed random subset of k points per shape (the same indices for every shape and backbone)."
+    N = test['points'].shape[1]
+    if not k or k >= N: return test
+    idx = np.sort(np.random.default_rng(seed).choice(N, k, replace=False))
+    return {**test, 'points': test['points'][:, idx], 'parts': test['parts'][:, idx]}
+
 def partseg_eval(backbone, train:dict, test:dict, parts_of:list, cfg:EvalConfig, ckpt_path=None)->tuple:
     "Train `SegHead` on the backbone's per-token features (frozen-then-unfrozen); returns (mIoU metrics, the `Segmenter`)."
     if (train['parts'] < 0).any() or (test['parts'] < 0).any(): raise ValueError("part segmentation needs part labels for every point (found -1)")
@@ -283,7 +294,7 @@ def partseg_eval(backbone, train:dict, test:dict, parts_of:list, cfg:EvalConfig,
     model = Segmenter(backbone, SegHead(encoder_of(backbone).cfg.dim, n_parts, len(parts_of), cfg.seg_widths), seg=cfg.seg_features)
     ds = TargetCache(train, ('tokens', 'centers', 'points', 'labels', 'parts'), n_sub=cfg.seg_points, seed=cfg.seed)
     fit_head(model, _seg_loss, ds, cfg.train_config(batch_size=min(cfg.batch_size, len(train['labels']))), cfg.frozen_epochs, ckpt_path)
-    n = len(test['labels']) // int(test['views'])
+    n, test = len(test['labels']) // int(test['views']), seg_eval_subset(test, cfg.seg_eval_points, cfg.seed)
     return part_miou(seg_predict(model, test, parts_of), list(test['parts'][:n]), test['labels'][:n], parts_of), model
 
 # %% ../nbs/09_downstream.ipynb #163ad482
@@ -342,16 +353,17 @@ def transfer_table(teacher:PointEncoder, foundry, # the teacher, and a Foundry s
     kd_cls, kd_seg = (train_specialist(t, rows, cfg, s, tau, alpha, init=teacher) for t, rows in ((t_cls, tr), (t_seg, tr1)))   # from the teacher's weights, as the Foundry student
     own = dict(teacher=dict(cls=mcls['accuracy'], **{f'seg_{k}': mseg[k] for k in ('instance_miou', 'class_miou')}),
                kd_cls=dict(cls=float(100 * (_vote_logits(kd_cls, te)[0].argmax(1) == te['labels']).mean())),
-               kd_seg={f'seg_{k}': v for k, v in part_miou(seg_predict(kd_seg, te, parts_of), list(te['parts']), te['labels'], parts_of).items() if k != 'per_class'})
+               kd_seg={f'seg_{k}': v for k, v in part_miou(seg_predict(kd_seg, te, parts_of), list(te['parts']), te['labels'], parts_of).items() if k not in ('per_class', 'ious')})
     frozen = replace(cfg, frozen_epochs=cfg.epochs)
     recs = []
     for name, bb in tqdm(dict(teacher=teacher, foundry=foundry, kd_cls=kd_cls.backbone, kd_seg=kd_seg.backbone).items(), desc='transfer', disable=not cfg.progress):
-        lin = linear_eval(bb, tr1, te, cfg)['accuracy']; seg = partseg_eval(bb, tr1, te, parts_of, frozen)[0]
-        recs.append(record('transfer', name, dict(cls_linear=lin, seg_instance_miou=seg['instance_miou'], seg_class_miou=seg['class_miou'],
+        lin = linear_eval(bb, tr1, te, cfg); seg = partseg_eval(bb, tr1, te, parts_of, frozen)[0]   # per-shape outcomes kept: paired intervals in the report
+        recs.append(record('transfer', name, dict(cls_linear=lin['accuracy'], seg_instance_miou=seg['instance_miou'], seg_class_miou=seg['class_miou'],
+                                                 cls_correct=lin['correct'], seg_ious=seg['ious'],
                                                  own_head=own.get(name, {})), cfg, data, s=s, kd_tau=tau, kd_alpha=alpha))
     return recs
 
 def transfer_rows(records:list)->list:
     "One flat row per transfer record (for `report.markdown_table`)."
-    return [dict(backbone=r['backbone'], **{k: v for k, v in r['metrics'].items() if k != 'own_head'},
+    return [dict(backbone=r['backbone'], **{k: v for k, v in r['metrics'].items() if k not in ('own_head', 'cls_correct', 'seg_ious')},
                  **{f'own_{k}': v for k, v in r['metrics']['own_head'].items()}) for r in records]

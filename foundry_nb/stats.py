@@ -8,7 +8,7 @@ import numpy as np
 from scipy import stats as _st
 
 # %% auto #0
-__all__ = ['mean_ci', 'accuracy_ci', 'paired_diff', 'spearman_ci', 'verdict']
+__all__ = ['mean_ci', 'accuracy_ci', 'bootstrap_ci', 'paired_diff', 'spearman_ci', 'summarize_seeds', 'verdict']
 
 # %% ../nbs/12_stats.ipynb #1d5b478f
 def mean_ci(x, # values, one per seed (or any independent repeats)
@@ -29,11 +29,20 @@ def accuracy_ci(correct, # (n,) booleans: one test shape each
     ci = _st.binomtest(k, n).proportion_ci(level, method='wilson')
     return dict(mean=100. * k / n, lo=100. * ci.low, hi=100. * ci.high, n=n)
 
+def bootstrap_ci(x, # per-shape scores (e.g. part-segmentation IoU per shape), or (seeds, shapes): averaged over seeds first
+                 level:float=0.95, n_boot:int=5000, seed:int=0)->dict:
+    "Mean with a percentile bootstrap interval over shapes: {'mean', 'lo', 'hi', 'n'}."
+    d = np.atleast_2d(np.asarray(x, float)).mean(0); idx = np.random.default_rng(seed).integers(0, len(d), (n_boot, len(d)))
+    q = np.percentile(d[idx].mean(1), [50 * (1 - level), 50 * (1 + level)])
+    return dict(mean=float(d.mean()), lo=float(q[0]), hi=float(q[1]), n=len(d))
+
 def paired_diff(a, b, # correct/incorrect (or scores) of two models: (shapes,) or (seeds, shapes), same shapes
                 level:float=0.95, n_boot:int=5000, seed:int=0)->dict:
     "Mean of a - b (in % for 0/1 outcomes) with a paired bootstrap interval over shapes: {'mean', 'lo', 'hi', 'n'}."
     a, b = np.atleast_2d(np.asarray(a, float)), np.atleast_2d(np.asarray(b, float))
-    if a.shape != b.shape: raise ValueError(f"paired outcomes need the same shape, got {a.shape} and {b.shape}")
+    if a.shape[1:] != b.shape[1:] or (len(a) != len(b) and 1 not in (len(a), len(b))):
+        raise ValueError(f"paired outcomes need the same shape (or one seed against several), got {a.shape} and {b.shape}")
+    a, b = np.broadcast_arrays(a, b)                                 # a model measured once (one seed) pairs with every seed of the other
     d = (a - b).mean(0)                                              # per shape, averaged over seeds
     idx = np.random.default_rng(seed).integers(0, len(d), (n_boot, len(d)))
     boot = d[idx].mean(1); scale = 100. if set(np.unique(np.r_[a.ravel(), b.ravel()])) <= {0., 1.} else 1.
@@ -42,9 +51,10 @@ def paired_diff(a, b, # correct/incorrect (or scores) of two models: (shapes,) o
 
 # %% ../nbs/12_stats.ipynb #65ab2e90
 def spearman_ci(x, y, level:float=0.95, n_boot:int=5000, seed:int=0)->dict:
-    "Spearman's ρ with a bootstrap interval over the (x, y) pairs: {'rho', 'lo', 'hi', 'n'}."
+    "Spearman's ρ with a bootstrap interval over the (x, y) pairs: {'rho', 'lo', 'hi', 'n'} (all NaN when x or y is constant: ρ is undefined)."
     x, y = np.asarray(x, float), np.asarray(y, float)
     if len(x) != len(y) or len(x) < 3: raise ValueError(f"spearman_ci needs >= 3 paired values, got {len(x)} and {len(y)}")
+    if np.ptp(x) == 0 or np.ptp(y) == 0: return dict(rho=float('nan'), lo=float('nan'), hi=float('nan'), n=len(x))
     rho = float(_st.spearmanr(x, y)[0]); idx = np.random.default_rng(seed).integers(0, len(x), (n_boot, len(x)))
     rx, ry = _st.rankdata(x[idx], axis=1), _st.rankdata(y[idx], axis=1)
     rx, ry = rx - rx.mean(1, keepdims=True), ry - ry.mean(1, keepdims=True)
@@ -52,14 +62,31 @@ def spearman_ci(x, y, level:float=0.95, n_boot:int=5000, seed:int=0)->dict:
     q = np.percentile(boot, [50 * (1 - level), 50 * (1 + level)])
     return dict(rho=rho, lo=float(q[0]), hi=float(q[1]), n=len(x))
 
+# %% ../nbs/12_stats.ipynb #ae4e6469
+def summarize_seeds(rows:list, # one dict per seed, the same keys
+                    level:float=0.95)->dict:
+    "One row from per-seed rows: differing numbers -> mean, `{k}_ci` [lo, hi] and `{k}_seeds`; lists -> (seeds, n); dicts -> folded; others must agree."
+    if not rows: raise ValueError("summarize_seeds needs at least one row")
+    out = {}
+    for k in rows[0]:
+        vs = [r.get(k) for r in rows]; v = vs[0]
+        if isinstance(v, list): out[k] = vs
+        elif isinstance(v, dict): out[k] = summarize_seeds(vs, level)
+        elif isinstance(v, (int, float)) and not isinstance(v, bool) and len(rows) > 1 and None not in vs:
+            ci = mean_ci(vs, level) if len(set(vs)) > 1 else dict(mean=v, lo=v, hi=v)
+            out[k], out[f'{k}_ci'], out[f'{k}_seeds'] = ci['mean'], [ci['lo'], ci['hi']], vs
+        elif any(x != v for x in vs): raise ValueError(f"{k!r} differs between seeds ({vs}): it cannot be averaged")
+        else: out[k] = v
+    return dict(out, n_seeds=len(rows))
+
 # %% ../nbs/12_stats.ipynb #a5dadbac
 def verdict(ci:dict, # an interval: {'lo', 'hi'} (and 'mean')
             direction:str='>', # the claim: '>' (positive), '<' (negative), or '=' (within ±margin of 0)
-            margin:float=0., # for '=': the equivalence margin; for '>'/'<': the threshold (default 0)
+            margin:float=0., # for '=': the equivalence margin; for '>'/'<': the threshold the interval must clear (default 0)
            )->str:
     "'reproduced', 'not reproduced' or 'inconclusive at this power', from where the interval lies."
     lo, hi = ci['lo'], ci['hi']
     if direction == '>': return 'reproduced' if lo > margin else 'not reproduced' if hi < margin else 'inconclusive at this power'
-    if direction == '<': return 'reproduced' if hi < -margin else 'not reproduced' if lo > -margin else 'inconclusive at this power'
+    if direction == '<': return 'reproduced' if hi < margin else 'not reproduced' if lo > margin else 'inconclusive at this power'
     if direction == '=': return 'reproduced' if -margin <= lo and hi <= margin else 'not reproduced' if hi < -margin or lo > margin else 'inconclusive at this power'
     raise ValueError(f"direction must be '>', '<' or '=', got {direction!r}")
