@@ -20,7 +20,7 @@ from .training import Trainer, TrainConfig, resolve_device
 __all__ = ['TASKS', 'encoder_of', 'token_set', 'features', 'propagate', 'ClsHead', 'SegHead', 'restricted_argmax', 'shape_iou',
            'part_miou', 'Classifier', 'Segmenter', 'fit_head', 'EvalConfig', 'record', 'pooled_features', 'linear_eval',
            'finetune_eval', 'dataset_parts', 'seg_predict', 'seg_eval_subset', 'partseg_eval', 'fewshot_eval',
-           'evaluate', 'transfer_table', 'transfer_rows']
+           'evaluate', 'random_blocks', 'transfer_table', 'transfer_rows']
 
 # %% ../nbs/09_downstream.ipynb #2772a6c8
 def encoder_of(backbone)->PointEncoder:
@@ -338,11 +338,21 @@ def evaluate(backbone, # the teacher (`PointEncoder`), any student or baseline
         else: m = partseg_eval(backbone, tr, te, parts_of or dataset_parts(data['train']), cfg)[0]
     return record(task, name or type(backbone).__name__, m, cfg, desc, seconds=time.time() - t0)
 
+# %% ../nbs/09_downstream.ipynb #719c88ea
+def random_blocks(teacher:PointEncoder, # the pretrained backbone
+                  seed:int=0)->PointEncoder:
+    "A copy of `teacher` with freshly initialised (seeded) transformer blocks and the teacher's own tokenizer, in eval mode."
+    rnd = copy.deepcopy(teacher); torch.manual_seed(seed)
+    rnd.encoder.load_state_dict(PointEncoder(teacher.cfg).encoder.to(module_device(teacher)).state_dict())
+    return rnd.eval()
+
 # %% ../nbs/09_downstream.ipynb #3200ea29
 def transfer_table(teacher:PointEncoder, foundry, # the teacher, and a Foundry student distilled from it
                    train, test, # datasets (with part labels) or their `token_set` rows
-                   cfg:EvalConfig, parts_of:list|None=None, s:int=16, tau:float=4.0, alpha:float=0.5)->list:
-    "Fine-tune the teacher on both tasks, distil the two KD specialists, evaluate all four backbones on both tasks."
+                   cfg:EvalConfig, parts_of:list|None=None, s:int=16, tau:float=4.0, alpha:float=0.5,
+                   controls:dict|None=None, # more backbones evaluated the same way, e.g. {'random_blocks': random_blocks(teacher)}
+                  )->list:
+    "Fine-tune the teacher on both tasks, distil the two KD specialists, evaluate all four backbones (and `controls`) on both tasks."
     from foundry_nb.baselines import train_specialist
     from tqdm.auto import tqdm
     parts_of = parts_of or dataset_parts(train)
@@ -356,7 +366,7 @@ def transfer_table(teacher:PointEncoder, foundry, # the teacher, and a Foundry s
                kd_seg={f'seg_{k}': v for k, v in part_miou(seg_predict(kd_seg, te, parts_of), list(te['parts']), te['labels'], parts_of).items() if k not in ('per_class', 'ious')})
     frozen = replace(cfg, frozen_epochs=cfg.epochs)
     recs = []
-    for name, bb in tqdm(dict(teacher=teacher, foundry=foundry, kd_cls=kd_cls.backbone, kd_seg=kd_seg.backbone).items(), desc='transfer', disable=not cfg.progress):
+    for name, bb in tqdm(dict(teacher=teacher, foundry=foundry, kd_cls=kd_cls.backbone, kd_seg=kd_seg.backbone, **(controls or {})).items(), desc='transfer', disable=not cfg.progress):
         lin = linear_eval(bb, tr1, te, cfg); seg = partseg_eval(bb, tr1, te, parts_of, frozen)[0]   # per-shape outcomes kept: paired intervals in the report
         recs.append(record('transfer', name, dict(cls_linear=lin['accuracy'], seg_instance_miou=seg['instance_miou'], seg_class_miou=seg['class_miou'],
                                                  cls_correct=lin['correct'], seg_ious=seg['ious'],

@@ -212,7 +212,7 @@ def _ablations(m)->list[str]:
                                  ('seg_instance_miou', 'part segmentation (instance mIoU)', 'ShapeNetPart: 84.82 vs 85.73')):
             d = paired(D, t, key)
             if d: claims.append(claim(f"Paper: the student stays close to its teacher on {what} ({paper}).",
-                                      f"DSO s = {big} minus the teacher, paired over {d['n']} test shapes and {D.get('n_seeds', 1)} seeds, {_iv(d, signed=True)} points; equivalence margin ±{EQ:g} points [ours]", d, '=', EQ))
+                                      f"DSO s = {big} minus the teacher, paired over {d['n']} test shapes and {D.get('n_seeds', 1)} seed{'s' * (D.get('n_seeds', 1) > 1)}, {_iv(d, signed=True)} points; equivalence margin ±{EQ:g} points [ours]", d, '=', EQ))
         order = [c for c in ('dso', 'fps', 'kmeans') if f'{c}_s{big}' in rows]
         for a, b in zip(order, order[1:]):
             d = paired(rows[f'{a}_s{big}'], rows[f'{b}_s{big}'], 'linear')

@@ -46,9 +46,9 @@ def test_smoke_run_writes_figures_json_and_readme_section(tmp_path, monkeypatch,
         assert set(m['rows']) == {'teacher', 'random_blocks', 'control_s0', 'dso_s1', 'dso_s4', 'kmeans_s1', 'kmeans_s4', 'dso_s4_nores', 'kmeans_s4_nores'}
         assert m['rows']['dso_s4']['n_seeds'] == 2 and len(m['rows']['dso_s4']['linear_correct']) == 2 and len(m['rows']['dso_s4']['linear_ci']) == 2
         assert set(m['spearman']) == {'linear', 'finetune', 'seg_instance_miou'}     # the loss-vs-accuracy claim on every downstream metric
-    if nb == 'transfer': assert [r['backbone'] for r in m['rows']] == ['teacher', 'foundry', 'kd_cls', 'kd_seg']
+    if nb == 'transfer': assert [r['backbone'] for r in m['rows']] == ['teacher', 'foundry', 'kd_cls', 'kd_seg', 'random_blocks'] and 'cls_correct' in m['records'][0]['metrics']
     if nb == 'efficiency': assert [r['N'] for r in m['scaling']] == [1000, 20000]
-    if nb == 'fewshot': assert set(m['results']['5way10shot']) == {'teacher', 's1', 'fps_s16'}
+    if nb == 'fewshot': assert set(m['results']['5way10shot']) == {'teacher', 's1', 'fps_s16', 'random_blocks'} and len(m['results']['5way10shot']['s1']['folds']) == 1
     md = render_results(fig)                       # the README section is generated from this JSON
     title = dict(ablations='### Ablations', fewshot='### Few-shot', efficiency='### Efficiency', transfer='### Generalist vs specialists')[nb]
     assert title in md and 'Paper' in md
