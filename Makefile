@@ -37,7 +37,7 @@ reproduce: setup
 	$(BIN)/python -m foundry_nb.report README.md figures
 	$(BIN)/nbdev_clean
 
-# The other paper notebooks (efficiency about 5 min, transfer about 5, few-shot about 15 on 2 cores), and below the pipeline that made the shipped students.
+# The other paper notebooks (measured on 2 cores: few-shot 13 min, transfer 4, efficiency about 6), and below the pipeline that made the shipped students.
 paper: setup
 	@mkdir -p runs figures
 	$(PM) nbs/efficiency.ipynb runs/efficiency.ipynb
