@@ -198,14 +198,14 @@ def _ablations(m)->list[str]:
             q, mp = m['gate_pi']['quantiles'], m['gate_pi']['merged_per_shape']
             out += ['', f"The gate's merge probability π on the test shapes: mean {m['gate_pi']['mean']:.2f}, 5th–95th percentile {q['5']:.2f}–{q['95']:.2f}; "
                         f"threshold mode merges {mp['min']} to {mp['max']} tokens per shape (mean {mp['mean']:.1f})."]
-        ints = [g for g in G if isinstance(g['r'], int)]; g0, gc = min(ints, key=lambda g: g['r']), max(ints, key=lambda g: g['r'])
+        rs = sorted((g for g in G if isinstance(g['r'], int)), key=lambda g: g['r']); g0, gc = rs[0], rs[-1]
         d = paired(g0, gc, 'linear')
         if d and g0 is not gc:
-            mono = all(a['smooth_l1'] <= b['smooth_l1'] + 1e-9 for a, b in zip(sorted(ints, key=lambda g: g['r']), sorted(ints, key=lambda g: g['r'])[1:]))
+            mono = all(a['smooth_l1'] <= b['smooth_l1'] + 1e-9 for a, b in zip(rs, rs[1:]))
             claims.append(claim("Paper: the gate trades compute for accuracy at run time.",
-                                f"from r = {g0['r']} to r = {gc['r']} the encoder's GFLOPs fall {g0['gflops_encoder'] / gc['gflops_encoder']:.1f}×, reconstruction Smooth L1 rises "
-                                f"{g0['smooth_l1']:.4f} → {gc['smooth_l1']:.4f} ({'monotonically' if mono else 'not monotonically'} in r), and the linear probe changes by "
-                                f"{_iv(dict(d, mean=-d['mean'], lo=-d['hi'], hi=-d['lo']), signed=True)} points (paired over {d['n']} shapes); the verdict reads the accuracy cost (r = {g0['r']} minus r = {gc['r']} > 0)", d, '>'))
+                                f"from r = {g0['r']} to r = {gc['r']} the encoder's GFLOPs fall {g0['gflops_encoder'] / gc['gflops_encoder']:.1f}× and reconstruction Smooth L1 rises "
+                                f"{g0['smooth_l1']:.4f} → {gc['smooth_l1']:.4f} ({'monotonically' if mono else 'not monotonically'} in r); the accuracy cost, linear probe at r = {g0['r']} "
+                                f"minus r = {gc['r']} paired over {d['n']} shapes, is {_iv(d, signed=True)} points", d, '>'))
     out += ['', '![ablation](figures/ablation_s_compressor.png)', '', '![gate and reconstruction](figures/ablation_gate_reconstruction.png)', '']
     D, EQ = rows.get(f'dso_s{big}'), 2.0
     if D:

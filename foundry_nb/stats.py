@@ -43,11 +43,9 @@ def paired_diff(a, b, # correct/incorrect (or scores) of two models: (shapes,) o
     if a.shape[1:] != b.shape[1:] or (len(a) != len(b) and 1 not in (len(a), len(b))):
         raise ValueError(f"paired outcomes need the same shape (or one seed against several), got {a.shape} and {b.shape}")
     a, b = np.broadcast_arrays(a, b)                                 # a model measured once (one seed) pairs with every seed of the other
-    d = (a - b).mean(0)                                              # per shape, averaged over seeds
-    idx = np.random.default_rng(seed).integers(0, len(d), (n_boot, len(d)))
-    boot = d[idx].mean(1); scale = 100. if set(np.unique(np.r_[a.ravel(), b.ravel()])) <= {0., 1.} else 1.
-    q = np.percentile(boot, [50 * (1 - level), 50 * (1 + level)])
-    return dict(mean=scale * float(d.mean()), lo=scale * float(q[0]), hi=scale * float(q[1]), n=len(d))
+    r = bootstrap_ci(a - b, level, n_boot, seed)                     # per shape, averaged over seeds, resampled over shapes
+    scale = 100. if set(np.unique(np.r_[a.ravel(), b.ravel()])) <= {0., 1.} else 1.
+    return dict(r, mean=scale * r['mean'], lo=scale * r['lo'], hi=scale * r['hi'])
 
 # %% ../nbs/12_stats.ipynb #65ab2e90
 def spearman_ci(x, y, level:float=0.95, n_boot:int=5000, seed:int=0)->dict:
