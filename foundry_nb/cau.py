@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_cau.ipynb #581a505f
 from __future__ import annotations
-import torch, torch.nn as nn, torch.nn.functional as F
+import torch, torch.nn as nn
 
 # %% auto #0
 __all__ = ['CAU']

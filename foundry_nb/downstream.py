@@ -4,23 +4,26 @@
 
 # %% ../nbs/09_downstream.ipynb #f9ca96c5
 from __future__ import annotations
-import copy, json, os, time
-from dataclasses import dataclass, asdict, field, fields, replace
+import copy, time
+from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 import foundry_nb
-from .teacher import PointEncoder, pool_max_mean, jsonable, save_json, module_device
-from .student import cache_targets, TargetCache
+from .teacher import PointEncoder, pool_max_mean, jsonable, module_device
+from .cache import cache_targets, TargetCache
+from .dso import anneal_tau
+from .student import FoundryStudent, StudentConfig
 from .tokenizer import knn_torch
 from .probe import svm_probe
-from .training import Trainer, TrainConfig, resolve_device
+from .training import Trainer, TrainConfig
 
 # %% auto #0
 __all__ = ['TASKS', 'encoder_of', 'token_set', 'features', 'propagate', 'ClsHead', 'SegHead', 'restricted_argmax', 'shape_iou',
            'part_miou', 'Classifier', 'Segmenter', 'fit_head', 'EvalConfig', 'record', 'pooled_features', 'linear_eval',
            'finetune_eval', 'dataset_parts', 'seg_predict', 'seg_eval_subset', 'partseg_eval', 'fewshot_eval',
-           'evaluate', 'random_blocks', 'transfer_table', 'transfer_rows']
+           'evaluate', 'random_blocks', 'kd_loss', 'teacher_features', 'specialist_student', 'train_specialist',
+           'transfer_table', 'transfer_rows']
 
 # %% ../nbs/09_downstream.ipynb #2772a6c8
 def encoder_of(backbone)->PointEncoder:
@@ -43,9 +46,11 @@ def features(backbone, tokens:torch.Tensor, centers:torch.Tensor, r=None,
     "(pooled (B, 2d), per-token (B, c, d)) features of any backbone, from its tokens and centers."
     if seg not in ('last', 'multi'): raise ValueError(f"seg must be 'last' or 'multi', got {seg!r}")
     if isinstance(backbone, PointEncoder):
-        o = backbone.encode(tokens, centers); return pool_max_mean(o.last_hidden_state), (backbone.targets(o) if seg == 'last' else backbone.seg_features(o))
+        o = backbone.encode(tokens, centers)
+        return pool_max_mean(o.last_hidden_state), (backbone.targets(o) if seg == 'last' else backbone.seg_features(o))
     if hasattr(backbone, 'forward_tokens'):
-        y = backbone.forward_tokens(tokens, centers, r).y; return pool_max_mean(y), y
+        y = backbone.forward_tokens(tokens, centers, r).y
+        return pool_max_mean(y), y
     raise TypeError(f"{type(backbone).__name__}: a backbone is a PointEncoder or has forward_tokens(tokens, centers, r)")
 
 # %% ../nbs/09_downstream.ipynb #455be448
@@ -57,7 +62,8 @@ def propagate(feats:torch.Tensor, # (B, c, d) per-token features
     if centers.shape[1] < k: raise ValueError(f"propagation needs at least k={k} centers, got {centers.shape[1]}")
     idx = knn_torch(centers, points, k)                                     # (B, N, k) nearest centers of each point
     near = centers.gather(1, idx.flatten(1)[..., None].expand(-1, -1, 3)).view(*idx.shape, 3)
-    w = 1. / ((points[:, :, None] - near).square().sum(-1) + eps); w = w / w.sum(-1, keepdim=True)
+    w = 1. / ((points[:, :, None] - near).square().sum(-1) + eps)
+    w = w / w.sum(-1, keepdim=True)
     f = feats.gather(1, idx.flatten(1)[..., None].expand(-1, -1, feats.shape[-1])).view(*idx.shape, -1)
     return (w[..., None] * f).sum(2)
 
@@ -66,7 +72,9 @@ def _mlp1d(sizes, last_plain=True, dropout=(), act=nn.ReLU):
     "Shared per-point MLP (Conv1d k=1, BN, act) over sizes; the last layer plain (with bias) if `last_plain`."
     L = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        if last_plain and i == len(sizes) - 2: L.append(nn.Conv1d(a, b, 1)); break
+        if last_plain and i == len(sizes) - 2:
+            L.append(nn.Conv1d(a, b, 1))
+            break
         L += [nn.Conv1d(a, b, 1, bias=False), nn.BatchNorm1d(b), act()] + ([nn.Dropout(0.5)] if i in dropout else [])
     return nn.Sequential(*L)
 
@@ -97,7 +105,8 @@ class SegHead(nn.Module):
 def restricted_argmax(logits:np.ndarray, # (N, P) part logits of one shape
                       parts:list)->np.ndarray:
     "Predicted part id of every point, the argmax taken over the category's `parts` only."
-    parts = np.asarray(parts); return parts[np.asarray(logits)[:, parts].argmax(1)]
+    parts = np.asarray(parts)
+    return parts[np.asarray(logits)[:, parts].argmax(1)]
 
 def shape_iou(pred:np.ndarray, target:np.ndarray, parts:list)->float:
     "Mean IoU of one shape over its category's parts (a part absent from both prediction and truth: IoU 1)."
@@ -115,7 +124,8 @@ def part_miou(preds:list, # per shape (N,) predicted part ids
     "Instance mIoU (mean over shapes), class mIoU (mean over present categories) and each shape's IoU (`ious`, for paired intervals), in %."
     if len(preds) != len(targets) or len(preds) != len(labels): raise ValueError(f"{len(preds)} predictions, {len(targets)} targets, {len(labels)} labels")
     ious = np.array([shape_iou(np.asarray(p), np.asarray(t), parts_of[int(l)]) for p, t, l in zip(preds, targets, labels)])
-    labels = np.asarray(labels); cats = np.unique(labels)
+    labels = np.asarray(labels)
+    cats = np.unique(labels)
     per = {int(c): float(100 * ious[labels == c].mean()) for c in cats}
     return dict(instance_miou=float(100 * ious.mean()), class_miou=float(np.mean(list(per.values()))), per_class=per, ious=(100 * ious).tolist())
 
@@ -123,7 +133,8 @@ def part_miou(preds:list, # per shape (N,) predicted part ids
 class _Tuned(nn.Module):
     "A backbone plus a head; `frozen` keeps the backbone in eval mode and out of autograd."
     def __init__(self, backbone, head, seg:str='last'):
-        super().__init__(); self.backbone, self.head, self.frozen, self.seg = copy.deepcopy(backbone), head, True, seg
+        super().__init__()
+        self.backbone, self.head, self.frozen, self.seg = copy.deepcopy(backbone), head, True, seg
         self.backbone.requires_grad_(False)
     def freeze(self, frozen:bool=True):
         self.frozen = frozen
@@ -155,7 +166,8 @@ def fit_head(model:_Tuned, # a `Classifier` or `Segmenter`
              frozen_epochs:int, # epochs with the backbone frozen (all of them: a frozen-backbone evaluation)
              ckpt_path=None, after_step=None)->Trainer:
     "Train the head, then (after `frozen_epochs`) head and backbone, in one run of the kit's loop (resumable)."
-    model._tunable = _tunable(model.backbone); model.frozen = False
+    model._tunable = _tunable(model.backbone)
+    model.frozen = False
     for n, p in model.backbone.named_parameters(): p.requires_grad_(n in model._tunable)
     always = frozen_epochs >= cfg.epochs
     def unfreeze(m, step, total):
@@ -163,7 +175,9 @@ def fit_head(model:_Tuned, # a `Classifier` or `Segmenter`
         if after_step: after_step(m, step, total)
     t = Trainer(model, loss_fn, dataset, cfg, ckpt_path, after_step=unfreeze)   # the optimizer knows every tunable weight from the start
     model.freeze(always or t.step < frozen_epochs * t.batches_per_epoch)         # (a resumed run may be past the switch)
-    t.fit(); model.freeze(True); return t
+    t.fit()
+    model.freeze(True)
+    return t
 
 # %% ../nbs/09_downstream.ipynb #30b63c4b
 @dataclass
@@ -222,7 +236,8 @@ def _batches(ts:dict, bs:int=64, device='cpu'):
 @torch.no_grad()
 def pooled_features(backbone, ts:dict, r=None)->np.ndarray:
     "Pooled features (n, 2d) of every tokenized row."
-    backbone.eval(); return np.concatenate([features(backbone, T, C, r)[0].float().cpu().numpy() for _, T, C in _batches(ts, device=module_device(backbone))])
+    backbone.eval()
+    return np.concatenate([features(backbone, T, C, r)[0].float().cpu().numpy() for _, T, C in _batches(ts, device=module_device(backbone))])
 
 def linear_eval(backbone, train:dict, test:dict, cfg:EvalConfig, r=None)->dict:
     "Linear SVM on the pooled features (plain views of both sets): {'accuracy', 'C', 'correct'} (`probe.svm_probe`, `cfg.C`)."
@@ -234,14 +249,16 @@ def linear_eval(backbone, train:dict, test:dict, cfg:EvalConfig, r=None)->dict:
 # %% ../nbs/09_downstream.ipynb #881b9519
 def _cls_loss(ls:float):
     def f(m, b):
-        logits = m(b['tokens'], b['centers']); loss = F.cross_entropy(logits, b['labels'], label_smoothing=ls)
+        logits = m(b['tokens'], b['centers'])
+        loss = F.cross_entropy(logits, b['labels'], label_smoothing=ls)
         return loss, dict(acc=(logits.argmax(-1) == b['labels']).float().mean().item())
     return f
 
 @torch.no_grad()
 def _vote_logits(model, ts:dict)->tuple:
     "Softmax averaged over the views of each shape: (n, classes), labels (n,)."
-    model.eval(); n = len(ts['labels']) // int(ts['views'])
+    model.eval()
+    n = len(ts['labels']) // int(ts['views'])
     P = np.concatenate([F.softmax(model(T, C), -1).float().cpu().numpy() for _, T, C in _batches(ts, device=module_device(model))])
     return P.reshape(int(ts['views']), n, -1).mean(0), ts['labels'][:n]
 
@@ -252,13 +269,15 @@ def finetune_eval(backbone, train:dict, test:dict, cfg:EvalConfig, n_classes:int
     model = Classifier(backbone, ClsHead(2 * encoder_of(backbone).cfg.dim, n_classes))
     t = fit_head(model, _cls_loss(cfg.label_smoothing), TargetCache(train, ('tokens', 'centers', 'labels')),
                  cfg.train_config(batch_size=min(cfg.batch_size, len(train['labels']))), cfg.frozen_epochs, ckpt_path)
-    P, y = _vote_logits(model, test); ok = P.argmax(1) == y
+    P, y = _vote_logits(model, test)
+    ok = P.argmax(1) == y
     return dict(accuracy=float(100 * ok.mean()), correct=ok.astype(int).tolist(), train_accuracy=t.history[-1]['acc'] * 100, votes=int(test['views'])), model
 
 # %% ../nbs/09_downstream.ipynb #35026726
 def dataset_parts(dataset)->list:
     "parts_of[category] = part ids, for the synthetic benchmark and ShapeNetPart datasets."
-    from foundry_nb.data import SyntheticShapes, category_parts
+    from foundry_nb.data import SyntheticShapes
+    from foundry_nb.shapes import category_parts
     from foundry_nb.loaders import ShapeNetPart, SHAPENETPART_PARTS
     if isinstance(dataset, SyntheticShapes): return [category_parts(c) for c in dataset.classes]
     if isinstance(dataset, ShapeNetPart): return [SHAPENETPART_PARTS[c] for c in dataset.classes]
@@ -271,7 +290,9 @@ def _seg_loss(m, b):
 @torch.no_grad()
 def seg_predict(model:Segmenter, ts:dict, parts_of:list, bs:int=16)->list:
     "Restricted-argmax part predictions (one (N,) array per plain-view row)."
-    model.eval(); n = len(ts['labels']) // int(ts['views']); out = []
+    model.eval()
+    n = len(ts['labels']) // int(ts['views'])
+    out = []
     for i in range(0, n, bs):
         g = lambda k: torch.from_numpy(ts[k][i:min(i + bs, n)]).to(module_device(model))
         L = model(g('tokens'), g('centers'), g('points'), g('labels').long()).float().cpu().numpy()
@@ -290,7 +311,8 @@ def seg_eval_subset(test:dict, # `token_set` rows with points and parts
 def partseg_eval(backbone, train:dict, test:dict, parts_of:list, cfg:EvalConfig, ckpt_path=None)->tuple:
     "Train `SegHead` on the backbone's per-token features (frozen-then-unfrozen); returns (mIoU metrics, the `Segmenter`)."
     if (train['parts'] < 0).any() or (test['parts'] < 0).any(): raise ValueError("part segmentation needs part labels for every point (found -1)")
-    n_parts = max(max(p) for p in parts_of) + 1; torch.manual_seed(cfg.seed)
+    n_parts = max(max(p) for p in parts_of) + 1
+    torch.manual_seed(cfg.seed)
     model = Segmenter(backbone, SegHead(encoder_of(backbone).cfg.dim, n_parts, len(parts_of), cfg.seg_widths), seg=cfg.seg_features)
     ds = TargetCache(train, ('tokens', 'centers', 'points', 'labels', 'parts'), n_sub=cfg.seg_points, seed=cfg.seed)
     fit_head(model, _seg_loss, ds, cfg.train_config(batch_size=min(cfg.batch_size, len(train['labels']))), cfg.frozen_epochs, ckpt_path)
@@ -324,7 +346,9 @@ def evaluate(backbone, # the teacher (`PointEncoder`), any student or baseline
              cfg:EvalConfig|None=None, **kw)->dict:
     "Evaluate `backbone` on `task`; returns a JSON-able result record."
     if task not in TASKS: raise ValueError(f"unknown task {task!r}; choose one of {TASKS}")
-    cfg = replace(cfg or EvalConfig(), **kw); encoder_of(backbone); t0 = time.time()
+    cfg = replace(cfg or EvalConfig(), **kw)
+    encoder_of(backbone)
+    t0 = time.time()
     if task == 'fewshot':
         if not Path(data).is_dir(): raise FileNotFoundError(f"{data}: not a ModelNetFewshot folder (write one with foundry_nb.data.write_fewshot)")
         m, desc = fewshot_eval(backbone, data, cfg), str(data)
@@ -342,9 +366,68 @@ def evaluate(backbone, # the teacher (`PointEncoder`), any student or baseline
 def random_blocks(teacher:PointEncoder, # the pretrained backbone
                   seed:int=0)->PointEncoder:
     "A copy of `teacher` with freshly initialised (seeded) transformer blocks and the teacher's own tokenizer, in eval mode."
-    rnd = copy.deepcopy(teacher); torch.manual_seed(seed)
+    rnd = copy.deepcopy(teacher)
+    torch.manual_seed(seed)
     rnd.encoder.load_state_dict(PointEncoder(teacher.cfg).encoder.to(module_device(teacher)).state_dict())
     return rnd.eval()
+
+# %% ../nbs/09_downstream.ipynb #45f1ebe6
+def kd_loss(z_s:torch.Tensor, # (..., K) student logits
+            z_t:torch.Tensor, # (..., K) teacher logits
+            y:torch.Tensor, # (...) labels
+            tau:float=4.0, alpha:float=0.5)->torch.Tensor:
+    "Hinton KD: α·CE(z_s, y) + (1-α)·τ²·KL(softmax(z_t/τ) ‖ softmax(z_s/τ)), averaged over all rows."
+    z_s, z_t, y = z_s.flatten(0, -2), z_t.flatten(0, -2), y.flatten()
+    lt, ls = F.log_softmax(z_t / tau, -1), F.log_softmax(z_s / tau, -1)
+    kl = (lt.exp() * (lt - ls)).sum(-1).mean()
+    return alpha * F.cross_entropy(z_s, y) + (1 - alpha) * tau ** 2 * kl
+
+# %% ../nbs/09_downstream.ipynb #6cb76799
+@torch.no_grad()
+def teacher_features(tuned, rows:dict, per_token:bool, bs:int=64)->np.ndarray:
+    "The frozen fine-tuned teacher's backbone features of every row, computed once (pooled, or per-token in float16)."
+    tuned.eval()
+    out = []
+    for i in range(0, len(rows['tokens']), bs):
+        f = tuned.features(*(torch.from_numpy(rows[k][i:i + bs]).to(module_device(tuned)) for k in ('tokens', 'centers')))[1 if per_token else 0]
+        out.append(f.float().cpu().numpy().astype(np.float16 if per_token else np.float32))
+    return np.concatenate(out)
+
+def specialist_student(tuned, # the fine-tuned teacher: a `downstream.Classifier` or `downstream.Segmenter`
+                       s:int=16, # SuperTokens
+                       init=None, # the weights it starts from: the teacher *before* fine-tuning, as the Foundry student it is compared with (None: the fine-tuned backbone)
+                      )->FoundryStudent:
+    "The specialist before KD: the one Foundry student (DSO, s SuperTokens), initialised from `init`."
+    enc = encoder_of(tuned.backbone)
+    return FoundryStudent(StudentConfig(asdict(enc.cfg), 'dso', s), enc if init is None else encoder_of(init))
+
+def train_specialist(tuned, # the fine-tuned teacher: a `downstream.Classifier` or `downstream.Segmenter`
+                     train:dict, # token rows (`downstream.token_set`) of the task's training set
+                     cfg, # a `downstream.EvalConfig`: epochs, lr, batch size, seed, seg_points
+                     s:int=16, tau:float=4.0, alpha:float=0.5,
+                     ckpt_path=None,
+                     init=None, # the teacher before fine-tuning (see `specialist_student`)
+                    ):
+    "Distil the task logits of `tuned` into a same-size Foundry student with a fresh head; returns the trained model (its `.backbone` is the specialist)."
+    kind = type(tuned).__name__                 # by name: the notebooks re-define these classes when they run
+    if kind not in ('Classifier', 'Segmenter'): raise TypeError(f"tuned must be a fine-tuned downstream.Classifier or Segmenter, got {kind}")
+    seg, enc = kind == 'Segmenter', encoder_of(tuned.backbone)
+    torch.manual_seed(cfg.seed)
+    st = specialist_student(tuned, s, init)
+    head = SegHead(enc.cfg.dim, tuned.head.head[-1].out_channels, tuned.head.n_classes, cfg.seg_widths) if seg else ClsHead(2 * enc.cfg.dim, tuned.head.net[-1].out_features)
+    model, tuned = (Segmenter if seg else Classifier)(st, head, seg=tuned.seg), tuned.eval().requires_grad_(False)
+    keys = ('tokens', 'centers', 'points', 'labels', 'parts', 't_feat') if seg else ('tokens', 'centers', 'labels', 't_feat')
+    train = dict(train, t_feat=teacher_features(tuned, train, seg))
+    def loss_fn(m, b):
+        args = (b['tokens'], b['centers'], b['points'], b['labels']) if seg else (b['tokens'], b['centers'])
+        with torch.no_grad(): z_t = tuned.head(b['t_feat'], *args[1:]) if seg else tuned.head(b['t_feat'])   # the teacher's head on its cached features
+        z_s = m(*args)
+        loss = kd_loss(z_s, z_t, b['parts'] if seg else b['labels'], tau, alpha)
+        return loss, dict(agree=(z_s.argmax(-1) == z_t.argmax(-1)).float().mean().item())
+    ds = TargetCache(train, keys, n_sub=cfg.seg_points if seg else None, seed=cfg.seed)
+    fit_head(model, loss_fn, ds, cfg.train_config(batch_size=min(cfg.batch_size, len(ds))), 0, ckpt_path,
+             after_step=lambda m, st_, n: anneal_tau(m.backbone, st_, n))
+    return model.eval()
 
 # %% ../nbs/09_downstream.ipynb #3200ea29
 def transfer_table(teacher:PointEncoder, foundry, # the teacher, and a Foundry student distilled from it
@@ -353,7 +436,6 @@ def transfer_table(teacher:PointEncoder, foundry, # the teacher, and a Foundry s
                    controls:dict|None=None, # more backbones evaluated the same way, e.g. {'random_blocks': random_blocks(teacher)}
                   )->list:
     "Fine-tune the teacher on both tasks, distil the two KD specialists, evaluate all four backbones (and `controls`) on both tasks."
-    from foundry_nb.baselines import train_specialist
     from tqdm.auto import tqdm
     parts_of = parts_of or dataset_parts(train)
     tr, tr1, te = _rows(teacher, train, cfg, cfg.train_views), _rows(teacher, train, cfg, 1), _rows(teacher, test, cfg, 1)
@@ -367,13 +449,14 @@ def transfer_table(teacher:PointEncoder, foundry, # the teacher, and a Foundry s
     frozen = replace(cfg, frozen_epochs=cfg.epochs)
     recs = []
     for name, bb in tqdm(dict(teacher=teacher, foundry=foundry, kd_cls=kd_cls.backbone, kd_seg=kd_seg.backbone, **(controls or {})).items(), desc='transfer', disable=not cfg.progress):
-        lin = linear_eval(bb, tr1, te, cfg); seg = partseg_eval(bb, tr1, te, parts_of, frozen)[0]   # per-shape outcomes kept: paired intervals in the report
+        lin = linear_eval(bb, tr1, te, cfg)
+        seg = partseg_eval(bb, tr1, te, parts_of, frozen)[0]   # per-shape outcomes kept: paired intervals in the report
         recs.append(record('transfer', name, dict(cls_linear=lin['accuracy'], seg_instance_miou=seg['instance_miou'], seg_class_miou=seg['class_miou'],
                                                  cls_correct=lin['correct'], seg_ious=seg['ious'],
                                                  own_head=own.get(name, {})), cfg, data, s=s, kd_tau=tau, kd_alpha=alpha))
     return recs
 
 def transfer_rows(records:list)->list:
-    "One flat row per transfer record (for `report.markdown_table`)."
+    "One flat row per transfer record (for `views.markdown_table`)."
     return [dict(backbone=r['backbone'], **{k: v for k, v in r['metrics'].items() if k not in ('own_head', 'cls_correct', 'seg_ious')},
                  **{f'own_{k}': v for k, v in r['metrics']['own_head'].items()}) for r in records]

@@ -71,7 +71,8 @@ class DSO(nn.Module):
         self.w_q, self.w_k, self.w_v = (nn.Linear(dim, dim, bias=False) for _ in range(3))
         nn.init.eye_(self.w_v.weight)                              # the blocks first see the tokens they were trained on
         if logits == 'cosine':
-            nn.init.eye_(self.w_q.weight); nn.init.eye_(self.w_k.weight)   # start as nearest-SuperToken by cosine
+            nn.init.eye_(self.w_q.weight)
+            nn.init.eye_(self.w_k.weight)   # start as nearest-SuperToken by cosine
             self.logit_scale = nn.Parameter(torch.tensor(math.log(10.)))
 
     @property
@@ -102,7 +103,8 @@ class DSO(nn.Module):
                          iters:int=10, seed:int=0):
         "SuperTokens from spherical k-means (k-means++ seeding) of a batch's keys: every SuperToken starts with members."
         X = F.normalize(self.keys(T.float()).reshape(-1, T.shape[-1]), dim=-1)
-        g = torch.Generator().manual_seed(seed); C = X[torch.randint(len(X), (1,), generator=g)]
+        g = torch.Generator().manual_seed(seed)
+        C = X[torch.randint(len(X), (1,), generator=g)]
         while len(C) < self.s:                                              # k-means++: far points are likelier seeds
             d2 = (1 - (X @ C.T).max(-1).values).clamp(min=0) ** 2
             C = torch.cat([C, X[torch.multinomial(d2 + 1e-12, 1, generator=g)]])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime, fcntl, hashlib, json, os, platform, statistics, time
 from contextlib import contextmanager
 from pathlib import Path
-import numpy as np, torch
+import torch
 import foundry_nb
 from .teacher import fingerprint, jsonable, save_json   # save_json: the kit's one atomic JSON writer
 
@@ -59,7 +59,8 @@ def run_info(params:dict, seed:int,
 @contextmanager
 def file_lock(path):
     "An exclusive advisory lock (`fcntl.flock`) on `path` + '.lock', held for the `with` block."
-    lock = Path(f'{path}.lock'); lock.parent.mkdir(parents=True, exist_ok=True)
+    lock = Path(f'{path}.lock')
+    lock.parent.mkdir(parents=True, exist_ok=True)
     with open(lock, 'a') as f:
         fcntl.flock(f, fcntl.LOCK_EX)
         try: yield
@@ -68,7 +69,8 @@ def file_lock(path):
 class ResultStore:
     "Rows of an experiment on disk: `get(name, fn, **settings)` returns the stored row or runs `fn()` and stores it; runs sharing the file keep every row."
     def __init__(self, path):
-        self.path = Path(path); self.rows = self._read()
+        self.path = Path(path)
+        self.rows = self._read()
     def _read(self)->dict:
         try: return json.loads(self.path.read_text()) if self.path.exists() else {}
         except json.JSONDecodeError as e: raise ValueError(f"{self.path}: corrupt result store ({e}); delete it to recompute") from None
@@ -79,7 +81,8 @@ class ResultStore:
         if k in self.rows: return self.rows[k]
         row = jsonable(fn())
         with file_lock(self.path):                     # merge with what other runs wrote meanwhile, then write atomically
-            self.rows = {**self._read(), k: row}; save_json(self.rows, self.path)
+            self.rows = {**self._read(), k: row}
+            save_json(self.rows, self.path)
         return self.rows[k]
 
 # %% ../nbs/11_experiments.ipynb #f2422a4c
@@ -89,8 +92,14 @@ def _sync(device):
 @torch.no_grad()
 def latency_ms(fn, *args, runs:int=10, device='cpu')->float:
     "Median wall time (ms) of `fn(*args)` over `runs` calls after one warm-up."
-    fn(*args); _sync(device); ts = []
-    for _ in range(runs): t0 = time.perf_counter(); fn(*args); _sync(device); ts.append(time.perf_counter() - t0)
+    fn(*args)
+    _sync(device)
+    ts = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn(*args)
+        _sync(device)
+        ts.append(time.perf_counter() - t0)
     return 1e3 * statistics.median(ts)
 
 def _status_kb(key:str)->int:
@@ -101,18 +110,28 @@ def _status_kb(key:str)->int:
 def _malloc_returns_memory():
     "glibc: serve every block >= 64 KiB by mmap and trim the heap, so freed tensors leave the resident set and a later peak is seen anew."
     import ctypes
-    try: libc = ctypes.CDLL('libc.so.6'); libc.mallopt(-3, 1 << 16); libc.malloc_trim(0)   # M_MMAP_THRESHOLD = -3
+    try:
+        libc = ctypes.CDLL('libc.so.6')
+        libc.mallopt(-3, 1 << 16)
+        libc.malloc_trim(0)   # M_MMAP_THRESHOLD = -3
     except OSError: pass                                                                    # not glibc: RSS growth only
 
 @torch.no_grad()
 def peak_memory_mb(fn, *args, device='cpu')->float:
     "Peak memory (MiB) that `fn(*args)` adds: CUDA allocator peak, or the CPU resident-set high-water mark above the start."
     if torch.device(device).type == 'cuda':
-        torch.cuda.synchronize(); torch.cuda.reset_peak_memory_stats(); base = torch.cuda.memory_allocated()
-        fn(*args); torch.cuda.synchronize(); return (torch.cuda.max_memory_allocated() - base) / 2**20
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+        fn(*args)
+        torch.cuda.synchronize()
+        return (torch.cuda.max_memory_allocated() - base) / 2**20
     if not Path('/proc/self/clear_refs').exists(): raise OSError("CPU peak memory needs Linux /proc (clear_refs, VmHWM)")
-    _malloc_returns_memory(); Path('/proc/self/clear_refs').write_text('5'); base = _status_kb('VmRSS')
-    fn(*args); return (_status_kb('VmHWM') - base) / 1024
+    _malloc_returns_memory()
+    Path('/proc/self/clear_refs').write_text('5')
+    base = _status_kb('VmRSS')
+    fn(*args)
+    return (_status_kb('VmHWM') - base) / 1024
 
 # %% ../nbs/11_experiments.ipynb #d6b70573
 @torch.no_grad()
@@ -133,10 +152,12 @@ def stage_costs(model, # a `PointEncoder` (teacher) or a student (`.backbone`, `
     student = not isinstance(model, PointEncoder)                              # a student has an overhead (compressor, gather/scatter, CAU); the teacher none
     pe, g = (model.backbone if student else model), (lambda: torch.Generator().manual_seed(0))
     with precision_context(precision, device):
-        nb, C, _ = pe.tokenizer.group(x, g()); T, C = pe.tokens(x, g())
+        nb, C, _ = pe.tokenizer.group(x, g())
+        T, C = pe.tokens(x, g())
         if not student: n, from_tokens, full = T.shape[1], (lambda: model.encode(T, C)), (lambda: model(x, g()))
         else:
-            o = model.forward_tokens(T, C, r); n = max(o.n_tokens) if isinstance(o.n_tokens, list) else o.n_tokens
+            o = model.forward_tokens(T, C, r)
+            n = max(o.n_tokens) if isinstance(o.n_tokens, list) else o.n_tokens
             from_tokens, full = (lambda: model.forward_tokens(T, C, r)), (lambda: model(x, g(), r))
         S = torch.randn(T.shape[0], n, T.shape[-1], device=T.device, dtype=T.dtype)
         stages = dict(grouping=lambda: pe.tokenizer.group(x, g()), pointnet=lambda: pe.tokenizer.embedding(nb),
@@ -149,7 +170,7 @@ def stage_costs(model, # a `PointEncoder` (teacher) or a student (`.backbone`, `
 
 # %% ../nbs/11_experiments.ipynb #1da31899
 def distill_student(teacher, # the `PointEncoder` to start from
-                    cache:dict, # `student.cache_targets` rows
+                    cache:dict, # `cache.cache_targets` rows
                     name:str, # file name of the training checkpoint in `run_dir`
                     scfg, # a `student.StudentConfig`
                     run_dir, epochs:int=8, batch_size:int=64, lr:float=1e-3, beta:float=2.0, seed:int=0, device='cpu',
@@ -159,7 +180,8 @@ def distill_student(teacher, # the `PointEncoder` to start from
     from foundry_nb.student import FoundryStudent, distill
     from foundry_nb.training import TrainConfig, seed_everything, RUN_KEYS
     import foundry_nb.baselines   # registers the baseline compressors
-    seed_everything(seed); st = FoundryStudent(scfg, teacher)
+    seed_everything(seed)
+    st = FoundryStudent(scfg, teacher)
     cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, warmup_epochs=min(1, epochs - 1), seed=seed, device=device, progress=False, precision=precision)
     run = {k: getattr(cfg, k) for k in RUN_KEYS}                    # what the trajectory depends on (not the device or the progress bar)
     tag = hashlib.sha1(json.dumps(jsonable(dict(s=scfg, c=run, b=beta, n=len(cache['targets'])))).encode()).hexdigest()[:8]   # another setting: another file
@@ -181,7 +203,8 @@ def estimate(step, # one unit of work, e.g. a training step (gradients allowed)
 def estimate_distillation(teacher, cache:dict, scfg, # the largest student of the run
                           students:int, epochs:int, batch_size:int, device='cpu', beta:float=2.0)->dict:
     "`estimate` of a distillation stage: one training step of `scfg`'s student on a cached batch, times every step of every student."
-    from foundry_nb.student import FoundryStudent, TargetCache, distill_loss
+    from foundry_nb.student import FoundryStudent, distill_loss
+    from foundry_nb.cache import TargetCache
     from foundry_nb.training import _to
     import foundry_nb.baselines
     st, loss = FoundryStudent(scfg, teacher).to(device).train(), distill_loss(beta)
@@ -199,15 +222,25 @@ def distill_main(argv=None):
     from foundry_nb.training import _dist_info
     from dataclasses import asdict
     ap = argparse.ArgumentParser(prog='python -m foundry_nb.experiments', description=distill_main.__doc__)
-    ap.add_argument('teacher'); ap.add_argument('cache'); ap.add_argument('out')
-    ap.add_argument('--supertokens', type=int, default=16); ap.add_argument('--compressor', default='dso'); ap.add_argument('--gate', action='store_true')
-    ap.add_argument('--epochs', type=int, default=150); ap.add_argument('--batch-size', type=int, default=128); ap.add_argument('--lr', type=float, default=1e-3)
-    ap.add_argument('--beta', type=float, default=2.0); ap.add_argument('--seed', type=int, default=0); ap.add_argument('--device', default='auto')
-    ap.add_argument('--precision', default='auto'); ap.add_argument('--allow-pickle', action='store_true'); ap.add_argument('--num-groups', type=int, default=0)
+    ap.add_argument('teacher')
+    ap.add_argument('cache')
+    ap.add_argument('out')
+    ap.add_argument('--supertokens', type=int, default=16)
+    ap.add_argument('--compressor', default='dso')
+    ap.add_argument('--gate', action='store_true')
+    ap.add_argument('--epochs', type=int, default=150)
+    ap.add_argument('--batch-size', type=int, default=128)
+    ap.add_argument('--lr', type=float, default=1e-3)
+    ap.add_argument('--beta', type=float, default=2.0)
+    ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--device', default='auto')
+    ap.add_argument('--precision', default='auto')
+    ap.add_argument('--allow-pickle', action='store_true')
+    ap.add_argument('--num-groups', type=int, default=0)
     a = ap.parse_args(argv)
     teacher = load_teacher(a.teacher, allow_pickle=a.allow_pickle, num_groups=a.num_groups or None)
     cache = load_npz_cache(a.cache, ('tokens', 'centers', 'targets'))
-    if cache is None: raise FileNotFoundError(f"{a.cache}: no target cache (write one with student.cache_targets, e.g. by nbs/distill.ipynb)")
+    if cache is None: raise FileNotFoundError(f"{a.cache}: no target cache (write one with cache.cache_targets, e.g. by nbs/distill.ipynb)")
     import foundry_nb.baselines
     if a.compressor not in COMPRESSORS: raise SystemExit(f"--compressor {a.compressor!r}: choose one of {sorted(COMPRESSORS)}")
     dev = check_device(a.device) if a.device != 'auto' else a.device

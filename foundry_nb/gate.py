@@ -43,7 +43,8 @@ def gated_encode(T, pos, centers, # (B, c, d) tokens before positional embedding
     if r == 0:
         E = encoder(T, pos)[0]
         return (E * _st(1 - pi)[..., None] if straight_through else E), T.new_zeros(B, c, getattr(compressor, 's', 1)), c
-    order = pi.argsort(-1, descending=True); mi, bi = order[:, :r], order[:, r:]
+    order = pi.argsort(-1, descending=True)
+    mi, bi = order[:, :r], order[:, r:]
     S, S_pos, cam_m = compressor(_take(T, mi), _take(pos, mi), _take(centers, mi))
     s = S.shape[1]
     out = encoder(torch.cat([S, _take(T, bi)], 1), torch.cat([S_pos, _take(pos, bi)], 1))[0]

@@ -4,10 +4,9 @@
 
 # %% ../nbs/03_jepa.ipynb #76043299
 from __future__ import annotations
-import copy, math
-import numpy as np
+import copy
 import torch, torch.nn as nn, torch.nn.functional as F
-from .teacher import PointEncoder, TransformerEncoder, get_config
+from .teacher import PointEncoder, TransformerEncoder
 from .tokenizer import positional_encoding
 
 # %% auto #0
@@ -23,7 +22,8 @@ def sequence_order(centers:torch.Tensor, # (B, c, 3)
     cur, ar = centers.sum(-1).argmin(-1), torch.arange(B, device=centers.device)
     visited = torch.zeros(B, c, dtype=torch.bool, device=centers.device)
     for i in range(c):
-        order[:, i] = cur; visited[ar, cur] = True
+        order[:, i] = cur
+        visited[ar, cur] = True
         cur = d[ar, cur].masked_fill(visited, float('inf')).argmin(-1)
     return order
 
@@ -38,7 +38,8 @@ def sample_targets(c:int, n_targets:int=4, ratio=(0.15, 0.2), generator=None)->l
 
 def sample_context(c:int, targets:list, ratio=(0.4, 0.75), generator=None)->torch.Tensor:
     "A contiguous slice of the positions that no target block covers."
-    covered = torch.zeros(c, dtype=torch.bool); covered[torch.cat(targets)] = True
+    covered = torch.zeros(c, dtype=torch.bool)
+    covered[torch.cat(targets)] = True
     rest = torch.nonzero(~covered).flatten()
     if len(rest) == 0: raise ValueError(f"the target blocks cover all {c} tokens; lower the target ratio or count")
     n = max(1, int(_uniform(*ratio, generator) * len(rest)))
@@ -51,7 +52,8 @@ class Predictor(nn.Module):
     def __init__(self, dim=384, pred_dim=192, depth=6, heads=6, mlp_ratio=4., drop=0., attn_drop=0., drop_path=0.):
         super().__init__()
         self.predictor_embed, self.positional_encoding = nn.Linear(dim, pred_dim), positional_encoding(pred_dim)
-        self.mask_token = nn.Parameter(torch.zeros(1, 1, pred_dim)); nn.init.trunc_normal_(self.mask_token, std=.02)
+        self.mask_token = nn.Parameter(torch.zeros(1, 1, pred_dim))
+        nn.init.trunc_normal_(self.mask_token, std=.02)
         self.predictor = TransformerEncoder(pred_dim, depth, heads, mlp_ratio, True, drop, attn_drop, drop_path, drop_path_const=True)
         self.predictor_proj = nn.Linear(pred_dim, dim)
     def forward(self, ctx, ctx_centers, tgt_centers): # (B,n,d), (B,n,3), (B,k,3) -> (B,k,d)
@@ -71,7 +73,9 @@ class EMA(nn.Module):
         return self.tau_min + (self.tau_max - self.tau_min) * min(1., step / max(1, total))
     @torch.no_grad()
     def update(self, model:nn.Module, step:int, total:int):
-        if step == 0: self.ema_model.load_state_dict(model.state_dict()); return
+        if step == 0:
+            self.ema_model.load_state_dict(model.state_dict())
+            return
         t = self.tau(step, total)
         for e, p in zip(self.ema_model.state_dict().values(), model.state_dict().values()):
             if e.is_floating_point(): e.mul_(t).add_(p, alpha=1 - t)
@@ -83,11 +87,13 @@ class JEPA(nn.Module):
     def __init__(self, cfg='tiny', pred_dim:int|None=None, pred_depth:int=6, pred_heads:int=6, target_layer:int=-1,
                  n_targets:int=4, target_ratio=(0.15, 0.2), context_ratio=(0.4, 0.75), loss_beta:float=2., tau=(0.9995, 0.99999), **overrides):
         super().__init__()
-        enc = PointEncoder(cfg, **overrides); self.__dict__['encoder'] = enc   # a view: its modules are registered below
+        enc = PointEncoder(cfg, **overrides)
+        self.__dict__['encoder'] = enc   # a view: its modules are registered below
         self.tokenizer, self.positional_encoding, self.student = enc.tokenizer, enc.positional_encoding, enc.encoder
         if enc.tokenizer_to_encoder is not None: self.tokenizer_to_encoder = enc.tokenizer_to_encoder
         self.teacher = EMA(enc.encoder, *tau)
-        c = enc.cfg; self.predictor = Predictor(c.dim, pred_dim or c.dim // 2, pred_depth, pred_heads, c.mlp_ratio)
+        c = enc.cfg
+        self.predictor = Predictor(c.dim, pred_dim or c.dim // 2, pred_depth, pred_heads, c.mlp_ratio)
         self.target_layer, self.n_targets, self.target_ratio, self.context_ratio, self.loss_beta = target_layer, n_targets, target_ratio, context_ratio, loss_beta
 
     def update_teacher(self, step:int, total:int): self.teacher.update(self.student, step, total)
@@ -123,4 +129,5 @@ def pretrain_jepa(model:JEPA, dataset, cfg:TrainConfig, ckpt_path=None, max_step
     t = Trainer(model, loss_fn, dataset, cfg, ckpt_path, after_step=lambda m, s, total: m.update_teacher(s, total),
                 params=[p for n, p in model.named_parameters() if not n.startswith('teacher.')])
     if t.step == 0: model.update_teacher(0, 1)                  # step 0: the EMA starts as a copy
-    t.fit(max_steps); return t
+    t.fit(max_steps)
+    return t

@@ -23,15 +23,18 @@ def chamfer_l2(pred:torch.Tensor, # (M, k, 3) predicted patches
 def info_nce(a:torch.Tensor, b:torch.Tensor, # (B, f) projections of two views of the same B shapes
              temperature:float=0.1)->torch.Tensor:
     "NT-Xent (SimCLR): each view must pick its partner among the other 2B - 1 embeddings (cosine / temperature)."
-    h = F.normalize(torch.cat([a, b]), dim=-1); s = h @ h.T / temperature
+    h = F.normalize(torch.cat([a, b]), dim=-1)
+    s = h @ h.T / temperature
     s = s.masked_fill(torch.eye(len(h), dtype=torch.bool, device=h.device), float('-inf'))
-    B = len(a); partner = torch.cat([torch.arange(B, 2 * B), torch.arange(B)]).to(h.device)
+    B = len(a)
+    partner = torch.cat([torch.arange(B, 2 * B), torch.arange(B)]).to(h.device)
     return F.cross_entropy(s, partner)
 
 def second_view(points:torch.Tensor, # (B, N, 3) already augmented clouds
                 generator=None, scale=(0.8, 1.2))->torch.Tensor:
     "Another view of each cloud: a random rotation about the up (y) axis and a random isotropic scale."
-    B = points.shape[0]; a = torch.rand(B, generator=generator) * 2 * torch.pi
+    B = points.shape[0]
+    a = torch.rand(B, generator=generator) * 2 * torch.pi
     c, s, z, o = a.cos(), a.sin(), torch.zeros(B), torch.ones(B)
     R = torch.stack([torch.stack([c, z, s], -1), torch.stack([z, o, z], -1), torch.stack([-s, z, c], -1)], 1)
     k = scale[0] + (scale[1] - scale[0]) * torch.rand(B, 1, 1, generator=generator)
@@ -61,9 +64,11 @@ class MAE(nn.Module):
                  temperature:float=0.1, # InfoNCE temperature
                  **overrides):
         super().__init__()
-        self.encoder = PointEncoder(cfg, **overrides); c = self.encoder.cfg
+        self.encoder = PointEncoder(cfg, **overrides)
+        c = self.encoder.cfg
         self.mask_ratio, self.group_size = mask_ratio, c.group_size
-        self.mask_token = nn.Parameter(torch.zeros(1, 1, c.dim)); nn.init.trunc_normal_(self.mask_token, std=.02)
+        self.mask_token = nn.Parameter(torch.zeros(1, 1, c.dim))
+        nn.init.trunc_normal_(self.mask_token, std=.02)
         self.decoder_pos = positional_encoding(c.dim)
         self.decoder = TransformerEncoder(c.dim, dec_depth, c.heads, c.mlp_ratio, True, drop_path_const=True)
         self.head = nn.Linear(c.dim, 3 * c.group_size)
@@ -96,4 +101,5 @@ from .training import Trainer, TrainConfig
 def pretrain_mae(model:MAE, dataset, cfg:TrainConfig, ckpt_path=None, max_steps=None)->Trainer:
     "Pretrain `model` on `dataset` (augmented like JEPA's, `jepa.jepa_augment`); resumes from `ckpt_path` if present."
     t = Trainer(model, lambda m, b: m.loss(b['points']), dataset, cfg, ckpt_path)
-    t.fit(max_steps); return t
+    t.fit(max_steps)
+    return t

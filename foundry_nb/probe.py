@@ -8,6 +8,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from .data import eval_points
+from .stats import balanced_accuracy
 
 # %% auto #0
 __all__ = ['PROBE_CS', 'embed', 'linear_probe', 'knn_probe', 'loo_knn', 'calibrated_probe', 'svm_probe', 'token_structure',
@@ -23,10 +24,12 @@ def embed(model, # a `PointEncoder` (or anything with `.pooled(points, generator
           fn:str='pooled', # the feature method of the model to call
           device='cpu')->tuple:
     "Frozen features of every sample: (X (n, f) float32, y (n,) int)."
-    model = model.eval().to(device); X, y = [], []
+    model = model.eval().to(device)
+    X, y = [], []
     for i in range(0, len(dataset), batch_size):
         pts, lab = eval_points(dataset, range(i, min(i + batch_size, len(dataset))), n_points, seed)
-        X.append(getattr(model, fn)(torch.from_numpy(pts).to(device), generator=torch.Generator().manual_seed(seed + i)).float().cpu()); y.append(lab)
+        X.append(getattr(model, fn)(torch.from_numpy(pts).to(device), generator=torch.Generator().manual_seed(seed + i)).float().cpu())
+        y.append(lab)
     return torch.cat(X).numpy(), np.concatenate(y)
 
 # %% ../nbs/03b_probe.ipynb #777735e1
@@ -39,14 +42,17 @@ def linear_probe(Xtr, ytr, Xte, yte, C:float=0.012, return_correct:bool=False):
 
 def knn_probe(Xtr, ytr, Xte, yte, k:int=1, return_correct:bool=False):
     "Accuracy (%) of a k-nearest-neighbour vote under cosine similarity (and the per-shape correct vector if asked)."
-    a = Xtr / np.linalg.norm(Xtr, axis=1, keepdims=True).clip(1e-12); b = Xte / np.linalg.norm(Xte, axis=1, keepdims=True).clip(1e-12)
+    a = Xtr / np.linalg.norm(Xtr, axis=1, keepdims=True).clip(1e-12)
+    b = Xte / np.linalg.norm(Xte, axis=1, keepdims=True).clip(1e-12)
     nn_ = np.argsort(-(b @ a.T), axis=1)[:, :k]
     pred = np.array([np.bincount(ytr[r], minlength=ytr.max() + 1).argmax() for r in nn_])
     return (100. * (pred == yte).mean(), pred == yte) if return_correct else 100. * (pred == yte).mean()
 
 def loo_knn(X, y, k:int=1, return_correct:bool=False):
     "Leave-one-out k-NN accuracy (%) (for tiny labelled sets, e.g. real shapes), and the per-shape correct vector if asked."
-    a = X / np.linalg.norm(X, axis=1, keepdims=True).clip(1e-12); s = a @ a.T; np.fill_diagonal(s, -np.inf)
+    a = X / np.linalg.norm(X, axis=1, keepdims=True).clip(1e-12)
+    s = a @ a.T
+    np.fill_diagonal(s, -np.inf)
     nn_ = np.argsort(-s, axis=1)[:, :k]
     ok = np.array([np.bincount(y[r], minlength=y.max() + 1).argmax() for r in nn_]) == y
     return (100. * ok.mean(), ok) if return_correct else 100. * ok.mean()
@@ -58,7 +64,7 @@ def calibrated_probe(Xtr, ytr, Xte, yte, # features (n, f) and labels of the tra
                      Cs=PROBE_CS, # grid of C searched by cross-validation on the training split
                      folds:int=5, # stratified folds (fewer when a class has fewer training shapes)
                     )->dict:
-    "Standardised features + linear SVM, C by stratified CV on the training split: {'accuracy', 'C', 'cv_accuracy', 'correct'}."
+    "Standardised features + linear SVM, C by stratified CV on the training split: {'accuracy', 'balanced_accuracy', 'C', 'cv_accuracy', 'correct'}."
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
     from sklearn.svm import SVC
@@ -67,21 +73,23 @@ def calibrated_probe(Xtr, ytr, Xte, yte, # features (n, f) and labels of the tra
     if (counts > 0).sum() < 2: raise ValueError("a probe needs at least two classes in the training set")
     k = int(min(folds, counts[counts > 0].min()))
     pipe = make_pipeline(StandardScaler(), SVC(kernel='linear'))
-    if k < 2: pipe.set_params(svc__C=1.).fit(Xtr, ytr); best, cv = 1., float('nan')        # one shot per class: no CV possible
+    if k < 2:
+        pipe.set_params(svc__C=1.).fit(Xtr, ytr)
+        best, cv = 1., float('nan')        # one shot per class: no CV possible
     else:
         g = GridSearchCV(pipe, {'svc__C': list(Cs)}, cv=StratifiedKFold(k, shuffle=True, random_state=0)).fit(Xtr, ytr)
         pipe, best, cv = g.best_estimator_, g.best_params_['svc__C'], 100. * g.best_score_
     correct = pipe.predict(Xte) == np.asarray(yte)
-    return dict(accuracy=100. * correct.mean(), C=float(best), cv_accuracy=cv, correct=correct)
+    return dict(accuracy=100. * correct.mean(), balanced_accuracy=balanced_accuracy(correct, yte), C=float(best), cv_accuracy=cv, correct=correct)
 
 def svm_probe(Xtr, ytr, Xte, yte,
               C:float|str='cv', # 'cv': `calibrated_probe` (the kit's default); a number: Point-JEPA's fixed-C SVM on raw features
              )->dict:
-    "The kit's one linear-probe entry point: {'accuracy', 'C', 'correct'} for either protocol."
+    "The kit's one linear-probe entry point: {'accuracy', 'balanced_accuracy', 'C', 'correct'} for either protocol."
     if C == 'cv': return calibrated_probe(Xtr, ytr, Xte, yte)
     if isinstance(C, bool) or not isinstance(C, (int, float)) or C <= 0: raise ValueError(f"probe C must be 'cv' or a positive number, got {C!r}")
     acc, correct = linear_probe(Xtr, ytr, Xte, yte, C, return_correct=True)
-    return dict(accuracy=acc, C=float(C), correct=correct)
+    return dict(accuracy=acc, balanced_accuracy=balanced_accuracy(correct, yte), C=float(C), correct=correct)
 
 # %% ../nbs/03b_probe.ipynb #a3cdbe46
 @torch.no_grad()
@@ -93,8 +101,10 @@ def token_structure(encoder, # a `PointEncoder`
     sub = type('Sub', (), {'__len__': lambda s: len(idx), 'get': lambda s, i: dataset.get(int(idx[i]))})()
     Y = torch.from_numpy(embed(encoder, sub, n_points, batch_size, seed, fn='targets')[0])       # (S, c, d)
     total, within = Y.reshape(-1, Y.shape[-1]).var(0, unbiased=False).sum(), Y.var(1, unbiased=False).sum(-1).mean()
-    sv = torch.linalg.svdvals((Y - Y.mean((0, 1))).reshape(-1, Y.shape[-1])) ** 2; p = sv / sv.sum()
-    Yn = F.normalize(Y, dim=-1); c = Y.shape[1]
+    sv = torch.linalg.svdvals((Y - Y.mean((0, 1))).reshape(-1, Y.shape[-1])) ** 2
+    p = sv / sv.sum()
+    Yn = F.normalize(Y, dim=-1)
+    c = Y.shape[1]
     cos = ((Yn @ Yn.transpose(1, 2)).sum((1, 2)) - c) / (c * (c - 1))
     return dict(constant_share=float(1 - within / total), effective_rank=float(torch.exp(-(p * p.clamp_min(1e-12).log()).sum())),
                 within_cosine=float(cos.mean()), shapes=len(idx))

@@ -8,13 +8,15 @@ import numpy as np
 from scipy import stats as _st
 
 # %% auto #0
-__all__ = ['mean_ci', 'accuracy_ci', 'bootstrap_ci', 'paired_diff', 'spearman_ci', 'summarize_seeds', 'verdict']
+__all__ = ['mean_ci', 'accuracy_ci', 'bootstrap_ci', 'paired_diff', 'balanced_accuracy', 'run_level_diff', 'detectable_effect',
+           'spearman_ci', 'summarize_seeds', 'verdict', 'controlled_verdict']
 
 # %% ../nbs/12_stats.ipynb #1d5b478f
 def mean_ci(x, # values, one per seed (or any independent repeats)
             level:float=0.95)->dict:
     "Mean and its t-interval: {'mean', 'lo', 'hi', 'n'} (a single value has an infinite interval)."
-    x = np.asarray(x, float); n = len(x)
+    x = np.asarray(x, float)
+    n = len(x)
     if n == 0: raise ValueError("mean_ci needs at least one value")
     m = float(x.mean())
     if n == 1: return dict(mean=m, lo=-np.inf, hi=np.inf, n=1)
@@ -25,14 +27,16 @@ def mean_ci(x, # values, one per seed (or any independent repeats)
 def accuracy_ci(correct, # (n,) booleans: one test shape each
                 level:float=0.95)->dict:
     "Accuracy (%) with its Wilson score interval: {'mean', 'lo', 'hi', 'n'}."
-    c = np.asarray(correct, bool).reshape(-1); n, k = len(c), int(c.sum())
+    c = np.asarray(correct, bool).reshape(-1)
+    n, k = len(c), int(c.sum())
     ci = _st.binomtest(k, n).proportion_ci(level, method='wilson')
     return dict(mean=100. * k / n, lo=100. * ci.low, hi=100. * ci.high, n=n)
 
 def bootstrap_ci(x, # per-shape scores (e.g. part-segmentation IoU per shape), or (seeds, shapes): averaged over seeds first
                  level:float=0.95, n_boot:int=5000, seed:int=0)->dict:
     "Mean with a percentile bootstrap interval over shapes: {'mean', 'lo', 'hi', 'n'}."
-    d = np.atleast_2d(np.asarray(x, float)).mean(0); idx = np.random.default_rng(seed).integers(0, len(d), (n_boot, len(d)))
+    d = np.atleast_2d(np.asarray(x, float)).mean(0)
+    idx = np.random.default_rng(seed).integers(0, len(d), (n_boot, len(d)))
     q = np.percentile(d[idx].mean(1), [50 * (1 - level), 50 * (1 + level)])
     return dict(mean=float(d.mean()), lo=float(q[0]), hi=float(q[1]), n=len(d))
 
@@ -47,16 +51,49 @@ def paired_diff(a, b, # correct/incorrect (or scores) of two models: (shapes,) o
     scale = 100. if set(np.unique(np.r_[a.ravel(), b.ravel()])) <= {0., 1.} else 1.
     return dict(r, mean=scale * r['mean'], lo=scale * r['lo'], hi=scale * r['hi'])
 
+# %% ../nbs/12_stats.ipynb #b7f053a7
+def balanced_accuracy(correct, # (n,) booleans: one test shape each
+                      labels, # (n,) the shapes' classes
+                     )->float:
+    "Class-balanced accuracy (%): the mean over classes of each class's accuracy (sklearn's `balanced_accuracy_score`)."
+    correct, labels = np.asarray(correct, bool).reshape(-1), np.asarray(labels).reshape(-1)
+    if len(correct) != len(labels): raise ValueError(f"{len(correct)} outcomes for {len(labels)} labels")
+    return float(100 * np.mean([correct[labels == c].mean() for c in np.unique(labels)]))
+
+# %% ../nbs/12_stats.ipynb #3659e7de
+def run_level_diff(a, b, # outcomes of two models on the same test shapes, (runs, shapes) each; a model trained once has one row
+                   level:float=0.95, n_boot:int=5000, seed:int=0)->dict:
+    "Mean of a - b with an interval over training runs *and* test shapes: {'mean', 'lo', 'hi', 'n', 'runs', 'over'}."
+    a, b = np.atleast_2d(np.asarray(a, float)), np.atleast_2d(np.asarray(b, float))
+    if a.shape[1] != b.shape[1]: raise ValueError(f"paired outcomes need the same test shapes, got {a.shape} and {b.shape}")
+    scale = 100. if set(np.unique(np.r_[a.ravel(), b.ravel()])) <= {0., 1.} else 1.
+    shapes = paired_diff(a, b, level, n_boot, seed)                              # the test shapes' share: bootstrap of the run-averaged difference
+    va, vb = [m.var(ddof=1) / len(m) if len(m) > 1 else 0. for m in (a.mean(1), b.mean(1))]
+    if va + vb == 0: return dict(shapes, runs=(len(a), len(b)), over='shapes' if max(len(a), len(b)) == 1 else 'runs and shapes')
+    dfs = [len(m) - 1 for m in (a, b)]
+    df = (va + vb) ** 2 / sum(v ** 2 / d for v, d in zip((va, vb), dfs) if d > 0)  # Welch-Satterthwaite
+    half_runs = scale * _st.t.ppf(0.5 + level / 2, df) * np.sqrt(va + vb)          # the training runs' share: t over runs
+    half = np.hypot(half_runs, (shapes['hi'] - shapes['lo']) / 2)                  # independent sources: variances add
+    return dict(mean=shapes['mean'], lo=float(shapes['mean'] - half), hi=float(shapes['mean'] + half), n=a.shape[1], runs=(len(a), len(b)), over='runs and shapes')
+
+def detectable_effect(ci:dict, # an interval: {'lo', 'hi'}
+                      power:float=0.8, level:float=0.95)->float:
+    "The smallest true difference this interval's precision detects with `power` (two-sided `level`): (z_level + z_power) x its standard error."
+    se = (ci['hi'] - ci['lo']) / (2 * _st.norm.ppf(0.5 + level / 2))
+    return float((_st.norm.ppf(0.5 + level / 2) + _st.norm.ppf(power)) * se)
+
 # %% ../nbs/12_stats.ipynb #65ab2e90
 def spearman_ci(x, y, level:float=0.95, n_boot:int=5000, seed:int=0)->dict:
     "Spearman's ρ with a bootstrap interval over the (x, y) pairs: {'rho', 'lo', 'hi', 'n'} (all NaN when x or y is constant: ρ is undefined)."
     x, y = np.asarray(x, float), np.asarray(y, float)
     if len(x) != len(y) or len(x) < 3: raise ValueError(f"spearman_ci needs >= 3 paired values, got {len(x)} and {len(y)}")
     if np.ptp(x) == 0 or np.ptp(y) == 0: return dict(rho=float('nan'), lo=float('nan'), hi=float('nan'), n=len(x))
-    rho = float(_st.spearmanr(x, y)[0]); idx = np.random.default_rng(seed).integers(0, len(x), (n_boot, len(x)))
+    rho = float(_st.spearmanr(x, y)[0])
+    idx = np.random.default_rng(seed).integers(0, len(x), (n_boot, len(x)))
     rx, ry = _st.rankdata(x[idx], axis=1), _st.rankdata(y[idx], axis=1)
     rx, ry = rx - rx.mean(1, keepdims=True), ry - ry.mean(1, keepdims=True)
-    den = np.sqrt((rx ** 2).sum(1) * (ry ** 2).sum(1)); boot = (rx * ry).sum(1)[den > 0] / den[den > 0]
+    den = np.sqrt((rx ** 2).sum(1) * (ry ** 2).sum(1))
+    boot = (rx * ry).sum(1)[den > 0] / den[den > 0]
     q = np.percentile(boot, [50 * (1 - level), 50 * (1 + level)])
     return dict(rho=rho, lo=float(q[0]), hi=float(q[1]), n=len(x))
 
@@ -67,7 +104,8 @@ def summarize_seeds(rows:list, # one dict per seed, the same keys
     if not rows: raise ValueError("summarize_seeds needs at least one row")
     out = {}
     for k in rows[0]:
-        vs = [r.get(k) for r in rows]; v = vs[0]
+        vs = [r.get(k) for r in rows]
+        v = vs[0]
         if isinstance(v, list): out[k] = vs
         elif isinstance(v, dict): out[k] = summarize_seeds(vs, level)
         elif isinstance(v, (int, float)) and not isinstance(v, bool) and len(rows) > 1 and None not in vs:
@@ -88,3 +126,12 @@ def verdict(ci:dict, # an interval: {'lo', 'hi'} (and 'mean')
     if direction == '<': return 'reproduced' if hi < margin else 'not reproduced' if lo > margin else 'inconclusive at this power'
     if direction == '=': return 'reproduced' if -margin <= lo and hi <= margin else 'not reproduced' if hi < -margin or lo > margin else 'inconclusive at this power'
     raise ValueError(f"direction must be '>', '<' or '=', got {direction!r}")
+
+# %% ../nbs/12_stats.ipynb #7d44ee87
+def controlled_verdict(ci:dict, # the claim's interval
+                       control:dict|None, # the same comparison with the claim's negative control in the model's place (None: no control)
+                       direction:str='>', margin:float=0.)->str:
+    "`verdict` of the claim, but 'reproduced' only if its negative control does not pass the same test: else 'not decidable on this benchmark'."
+    v = verdict(ci, direction, margin)
+    if control is None or v != 'reproduced': return v
+    return 'not decidable on this benchmark' if verdict(control, direction, margin) == 'reproduced' else v

@@ -4,21 +4,23 @@
 
 # %% ../nbs/07_student.ipynb #010269b2
 from __future__ import annotations
-import copy, hashlib, json, os, time
+import copy
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
-from .teacher import PointEncoder, EncoderConfig, get_config, atomic_torch_save, torch_load, load_state, CheckpointError, jsonable, pool_max_mean, module_device, fingerprint
+from fastcore.basics import patch
+from .teacher import PointEncoder, get_config, atomic_torch_save, torch_load, load_state, CheckpointError, jsonable, pool_max_mean, module_device
 from .dso import DSO, anneal_tau, check_supertokens, assignment_health, cam_pool
 from .cau import CAU
 from .gate import Gate, gated_encode, threshold_encode
+from .cache import TargetCache
+from .cache import cache_targets          # importable from `foundry_nb.student` too, as before the cache had its module
 
 # %% auto #0
-__all__ = ['COMPRESSORS', 'ASSETS', 'StudentConfig', 'StudentOutput', 'FoundryStudent', 'forward_tokens', 'forward', 'pooled',
-           'save_student', 'load_student', 'cache_targets', 'TargetCache', 'distill_loss', 'distill',
-           'supertoken_health', 'grouping_score', 'reconstruction', 'ContextControl', 'supertoken_of_points',
-           'plot_supertokens', 'embedded_students', 'embedded_student']
+__all__ = ['COMPRESSORS', 'ASSETS', 'StudentConfig', 'StudentOutput', 'FoundryStudent', 'save_student', 'load_student',
+           'distill_loss', 'distill', 'supertoken_health', 'grouping_score', 'reconstruction', 'ContextControl',
+           'supertoken_of_points', 'plot_supertokens', 'embedded_students', 'embedded_student']
 
 # %% ../nbs/07_student.ipynb #4051f729
 COMPRESSORS = {'dso': DSO}   # name -> class(dim, s, **kwargs); the baselines chapter registers more
@@ -70,8 +72,10 @@ class FoundryStudent(nn.Module):
     def frozen_modules(self)->nn.ModuleList: return self.backbone.input_stage()
 
 # %% ../nbs/07_student.ipynb #ab977b65
+@patch
 def forward_tokens(self:FoundryStudent, T, centers, r=None)->StudentOutput:
-    pos = self.backbone.positional_encoding(centers); enc = self.backbone.encoder
+    pos = self.backbone.positional_encoding(centers)
+    enc = self.backbone.encoder
     own = T + pos if self.cfg.cau_pos else T   # CAU's residual: each token's own encoder input
     if self.gate is None and getattr(self.compressor, 'in_block', False):   # a compressor that merges inside the blocks (ToMe) runs them itself
         S_enc, cam = self.compressor.encode(T, pos, centers, enc)
@@ -80,20 +84,23 @@ def forward_tokens(self:FoundryStudent, T, centers, r=None)->StudentOutput:
         check_supertokens(self.cfg.s, T.shape[1])
         S, S_pos, cam = self.compressor(T, pos, centers)
         return StudentOutput(self.cau(own, cam, enc(S, S_pos)[0]), cam, T, centers, S.shape[1])
-    pi = self.gate(T); r = self.budget if r is None else r
+    pi = self.gate(T)
+    r = self.budget if r is None else r
     if r is None: r = int(torch.randint(0, T.shape[1] + 1, (1,)).item()) if self.training else T.shape[1]
+    if r != 'threshold' and (isinstance(r, bool) or not isinstance(r, (int, np.integer)) or not 0 <= r <= T.shape[1]):
+        raise ValueError(f"gate budget r={r!r}: expected an int from 0 (no token merged: the plain transformer) to c={T.shape[1]} (every token merged), or 'threshold' (the gate decides per token); set student.budget or pass r=.")
     if r == 'threshold': routed, cam, n, _ = threshold_encode(T, pos, centers, pi, self.gate.threshold, self.compressor, enc)
     else: routed, cam, n = gated_encode(T, pos, centers, pi, int(r), self.compressor, enc, straight_through=self.training)
     return StudentOutput(self.cau.mlp(own + routed if self.cau.residual else routed), cam, T, centers, n, pi)
 
+@patch
 def forward(self:FoundryStudent, points, generator=None, r=None)->StudentOutput:
     return self.forward_tokens(*self.backbone.tokens(points, generator), r)
 
+@patch
 def pooled(self:FoundryStudent, x, generator=None):
     "cat(max, mean) of the reconstructed tokens Ŷ: the student's linear-probe feature."
     return pool_max_mean((x if isinstance(x, StudentOutput) else self(x, generator)).y)
-
-FoundryStudent.forward_tokens, FoundryStudent.forward, FoundryStudent.pooled = forward_tokens, forward, pooled
 
 # %% ../nbs/07_student.ipynb #d527ea19
 def save_student(model:FoundryStudent, path, half:bool=False, **meta):
@@ -103,6 +110,7 @@ def save_student(model:FoundryStudent, path, half:bool=False, **meta):
 def load_student(path, strict:bool=True)->FoundryStudent:
     "Rebuild a student saved by `save_student` (eval mode; `.meta` holds its metadata)."
     ck = torch_load(path)
+    if isinstance(ck, dict) and ck.get('format') == 'foundry_nb.encoder': raise CheckpointError(f"{path}: a foundry_nb encoder (a teacher), not a student; load it with teacher.load_teacher or teacher.load_encoder.")
     if not isinstance(ck, dict) or ck.get('format') != 'foundry_nb.student': raise CheckpointError(f"{path}: not a foundry_nb student checkpoint")
     c = dict(ck['config'])
     if c.get('version', 1) < 2 and c.get('compressor') == 'dso':             # written before cosine logits: it was trained with dot logits
@@ -112,72 +120,14 @@ def load_student(path, strict:bool=True)->FoundryStudent:
     if c['version'] < 4:                                                     # written before DSO's centred keys and balanced plan, and the budget gate
         if c.get('compressor') == 'dso': c['compressor_kwargs'] = {'center': False, 'balance': 'none', **c.get('compressor_kwargs', {})}
         c.update(gate_target=None, version=4)
+    unknown = sorted(set(c) - set(StudentConfig.__dataclass_fields__))
+    if unknown: raise CheckpointError(f"{path}: its configuration has fields this version of foundry_nb does not know ({', '.join(unknown)}); expected only {list(StudentConfig.__dataclass_fields__)}. "
+                                      "It was written by another version: install that version to load it.")
     m = FoundryStudent(StudentConfig(**c))
     defaults = {k: v for k, v in m.state_dict().items() if k.endswith('.tau_')}   # files written before τ was saved
-    load_state(m, {**defaults, **{k: v.float() if v.is_floating_point() else v for k, v in ck['state_dict'].items()}}, strict)
-    m.meta = ck.get('meta', {}); return m.eval()
-
-# %% ../nbs/07_student.ipynb #6046ca32
-from .data import Compose, Resample, Normalize, RandomScale, RandomRotate, atomic_save_npz, load_npz_cache, default_cache_dir
-
-@torch.no_grad()
-def cache_targets(teacher:PointEncoder, # the encoder whose tokenizer (and, with `targets`, blocks) run once here
-                  dataset, n_points:int=1024, views:int=1, seed:int=0, layer:int=-1, norm:str='ln',
-                  batch_size:int=64, cache_dir=None, # None: `default_cache_dir()`; False: no disk cache
-                  targets:bool=True, # False: tokens only (keyed by the tokenizer's weights alone, shared by every student)
-                  num_workers:int=0, # DataLoader workers reading and resampling the files (real datasets); the rows are the same for any value
-                 )->dict:
-    "Per (view, shape) rows (view-major): points, parts, tokens, centers, labels and, with `targets`, the teacher's targets (float16), and `views`; cached to disk."
-    if len(dataset) == 0: raise ValueError("cache_targets: the dataset is empty")
-    owner = teacher if targets else teacher.input_stage()
-    key = hashlib.sha1(json.dumps(dict(t=fingerprint(owner), n=len(dataset), name=dataset.get(0)['name'], last=dataset.get(len(dataset) - 1)['name'],
-                                       np=n_points, v=views, s=seed, l=layer, norm=norm, tg=targets, start=str(teacher.tokenizer.start), fmt=4)).encode()).hexdigest()[:16]   # FPS start: other centers
-    path = Path(cache_dir or default_cache_dir()) / f"{'targets' if targets else 'tokens'}-{key}.npz"
-    cached = None if cache_dir is False else load_npz_cache(path, ('tokens', 'centers', 'labels') + (('targets',) if targets else ()))
-    if cached is not None: return cached
-    teacher = teacher.eval(); plain = Compose(Resample(n_points, 'fps'), Normalize())
-    aug = Compose(Resample(n_points, 'fps'), RandomScale(0.8, 1.2), Normalize(), RandomRotate('y'))
-    out = {k: [] for k in ('points', 'parts', 'tokens', 'centers', 'labels') + (('targets',) if targets else ())}
-    items = [(v, i) for v in range(views) for i in range(len(dataset))]
-    prep = lambda j: (plain if items[j][0] == 0 else aug)(dataset.get(items[j][1]), np.random.default_rng((seed, *items[j])))   # one rng per (view, shape)
-    batches = (torch.utils.data.DataLoader(_Indexed(prep, len(items)), batch_size, num_workers=num_workers, collate_fn=list,
-                                           pin_memory=module_device(teacher).type == 'cuda') if num_workers else
-               ([prep(j) for j in range(b, min(b + batch_size, len(items)))] for b in range(0, len(items), batch_size)))
-    for b, ss in zip(range(0, len(items), batch_size), batches):
-        pts = torch.from_numpy(np.stack([s['points'] for s in ss])).to(module_device(teacher))
-        g = torch.Generator().manual_seed((seed + b) % 2**31)   # deterministic groups for any FPS start mode
-        T, C = teacher.tokens(pts, g)
-        for k, v in (('points', pts), ('tokens', T), ('centers', C)): out[k].append(v.cpu().numpy())
-        if targets: out['targets'].append(teacher.targets(teacher.encode(T, C), layer, norm).float().cpu().numpy().astype(np.float16))
-        out['labels'].append(np.array([s['label'] for s in ss])); out['parts'].append(np.stack([s['parts'] for s in ss]).astype(np.int16))
-    out = {k: np.concatenate(v) for k, v in out.items()}; out['views'] = np.array(views)
-    if cache_dir is not False: atomic_save_npz(path, **out)
-    return out
-
-class _Indexed(torch.utils.data.Dataset):
-    "fn(j) for j < n, as a map-style dataset (DataLoader workers call it)."
-    def __init__(self, fn, n): self.fn, self.n = fn, n
-    def __len__(self): return self.n
-    def __getitem__(self, j): return self.fn(j)
-
-class TargetCache:
-    "A dataset over cached rows: the arrays named by `keys`; `n_sub` draws a fresh subset of points (and parts) per item and epoch."
-    def __init__(self, arrays:dict, keys=('tokens', 'centers', 'targets'), n_sub:int|None=None, seed:int=0):
-        missing = [k for k in keys if k not in arrays]
-        if missing: raise KeyError(f"the cache has no {missing} (it has {sorted(arrays)})")
-        self.a, self.keys, self.n_sub, self.seed, self.epoch = arrays, keys, n_sub, seed, 0
-    def __len__(self): return len(self.a[self.keys[0]])
-    def set_epoch(self, e:int): self.epoch = e
-    def __getitem__(self, i):
-        sub = None
-        if self.n_sub and 'points' in self.a and self.n_sub < self.a['points'].shape[1]:
-            sub = np.sort(np.random.default_rng((self.seed, self.epoch, i)).choice(self.a['points'].shape[1], self.n_sub, replace=False))
-        def get(k):
-            v = self.a[k][i]
-            if sub is not None and k in ('points', 'parts'): v = v[sub]
-            v = torch.as_tensor(np.asarray(v))
-            return v.float() if v.is_floating_point() else v.long()
-        return {k: get(k) for k in self.keys}
+    load_state(m, {**defaults, **{k: v.float() if v.is_floating_point() else v for k, v in ck['state_dict'].items()}}, strict, src=str(path))
+    m.meta = ck.get('meta', {})
+    return m.eval()
 
 # %% ../nbs/07_student.ipynb #8785bc2b
 def distill_loss(beta:float=2.0):
@@ -200,7 +150,8 @@ def distill(student:FoundryStudent, cache:dict, cfg, ckpt_path=None, beta:float=
         T0 = torch.from_numpy(cache['tokens'][:256]).float().to(module_device(student))
         for m in student.modules():
             if hasattr(m, 'init_supertokens'): m.init_supertokens(T0, seed=cfg.seed)
-    t.fit(); return t
+    t.fit()
+    return t
 
 @torch.no_grad()
 def supertoken_health(student, cache:dict, n:int=256)->dict:
@@ -209,7 +160,11 @@ def supertoken_health(student, cache:dict, n:int=256)->dict:
     T, C = (torch.from_numpy(cache[k][:n]).float().to(module_device(student)) for k in ('tokens', 'centers'))
     pos, comp, was = student.backbone.positional_encoding(C), student.compressor, student.training
     assign = (lambda: comp.encode(T, pos, C, student.backbone.encoder)[1]) if getattr(comp, 'in_block', False) else (lambda: comp(T, pos, C)[2])   # ToMe groups inside the blocks
-    comp.eval(); cam_e = assign(); comp.train(); cam_t = assign(); student.train(was)
+    comp.eval()
+    cam_e = assign()
+    comp.train()
+    cam_t = assign()
+    student.train(was)
     return assignment_health(cam_e, cam_t)
 
 @torch.no_grad()
@@ -217,7 +172,8 @@ def grouping_score(student, cache:dict, n:int=256, beta:float=2.0)->float:
     "Smooth L1 of predicting every target token by its group's mean target (evaluation CAM): what the grouping alone explains, without the CAU residual."
     if not hasattr(student, 'compressor'): return float('nan')
     T, C, Y = (torch.from_numpy(cache[k][:n]).float().to(module_device(student)) for k in ('tokens', 'centers', 'targets'))
-    pos, comp, was = student.backbone.positional_encoding(C), student.compressor, student.training; comp.eval()
+    pos, comp, was = student.backbone.positional_encoding(C), student.compressor, student.training
+    comp.eval()
     cam = comp.encode(T, pos, C, student.backbone.encoder)[1] if getattr(comp, 'in_block', False) else comp(T, pos, C)[2]
     comp.train(was)
     return float(F.smooth_l1_loss(cam @ cam_pool(cam, Y), Y, beta=beta))
@@ -226,11 +182,14 @@ def grouping_score(student, cache:dict, n:int=256, beta:float=2.0)->float:
 @torch.no_grad()
 def reconstruction(student:FoundryStudent, cache:dict, batch_size:int=128, r=None, beta:float=2.0)->dict:
     "Mean per-token cosine similarity and Smooth L1 of the student's Ŷ against cached teacher targets."
-    student.eval(); cos, sl1, n = 0., 0., 0
+    student.eval()
+    cos, sl1, n = 0., 0., 0
     for i in range(0, len(cache['targets']), batch_size):
         T, C, tg = (torch.from_numpy(cache[k][i:i + batch_size]).to(module_device(student)) for k in ('tokens', 'centers', 'targets'))
         y, tg = student.forward_tokens(T, C, r).y.float(), tg.float()
-        cos += F.cosine_similarity(y, tg, dim=-1).sum().item(); sl1 += F.smooth_l1_loss(y, tg, beta=beta, reduction='none').mean(-1).sum().item(); n += y.shape[0] * y.shape[1]
+        cos += F.cosine_similarity(y, tg, dim=-1).sum().item()
+        sl1 += F.smooth_l1_loss(y, tg, beta=beta, reduction='none').mean(-1).sum().item()
+        n += y.shape[0] * y.shape[1]
     return dict(cosine=cos / n, smooth_l1=sl1 / n)
 
 # %% ../nbs/07_student.ipynb #78ebd854
@@ -241,7 +200,8 @@ class ContextControl(nn.Module):
                 ):
         super().__init__()
         if mode not in ('s0', 'global'): raise ValueError(f"mode must be 's0' or 'global', got {mode!r}")
-        d = teacher.cfg.dim; self.mode = mode
+        d = teacher.cfg.dim
+        self.mode = mode
         self.pos = copy.deepcopy(teacher.positional_encoding).requires_grad_(True)
         self.glob = nn.Linear(d, d) if mode == 'global' else None
         self.cau = CAU(d, d)
@@ -262,7 +222,7 @@ def supertoken_of_points(student:FoundryStudent, points:torch.Tensor, generator=
 
 def plot_supertokens(student:FoundryStudent, points, title:str='', r=None):
     "Interactive plotly view of a cloud coloured by SuperToken."
-    from foundry_nb.data import plot_cloud
+    from foundry_nb.views import plot_cloud
     lab = supertoken_of_points(student, torch.as_tensor(points), r=r)
     return plot_cloud(np.asarray(points), lab, {v: ('bypassed' if v < 0 else f'SuperToken {v}') for v in np.unique(lab)}, title=title)
 

@@ -4,8 +4,8 @@
 
 # %% ../nbs/02_teacher.ipynb #dc70b0dd
 from __future__ import annotations
-import copy, dataclasses, os, re, warnings
-from dataclasses import dataclass, field, asdict
+import dataclasses, hashlib, io, os, warnings
+from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -13,12 +13,12 @@ from .tokenizer import PointTokenizer, positional_encoding
 from .data import unique_tmp
 
 # %% auto #0
-__all__ = ['CONFIGS', 'EMBEDDED_TEACHER', 'Attention', 'DropPath', 'Mlp', 'Block', 'TransformerEncoder', 'EncoderConfig',
-           'get_config', 'EncoderOutput', 'pool_max_mean', 'module_device', 'seg_layers', 'PointEncoder',
-           'CheckpointError', 'atomic_torch_save', 'torch_load', 'jsonable', 'save_json', 'fingerprint', 'save_encoder',
-           'load_state', 'load_encoder', 'official_state_dict', 'pointjepa_config', 'load_pointjepa', 'load_pointmae',
-           'load_pointbert', 'detect_format', 'load_teacher', 'set_num_groups', 'count_flops', 'bf16_supported',
-           'precision_context']
+__all__ = ['CONFIGS', 'CHECKED', 'EMBEDDED_TEACHER', 'Attention', 'DropPath', 'Mlp', 'Block', 'TransformerEncoder',
+           'EncoderConfig', 'get_config', 'EncoderOutput', 'pool_max_mean', 'module_device', 'seg_layers',
+           'PointEncoder', 'CheckpointError', 'previous_checkpoint', 'atomic_torch_save', 'torch_load', 'jsonable',
+           'save_json', 'fingerprint', 'save_encoder', 'load_state', 'load_encoder', 'official_state_dict',
+           'pointjepa_config', 'load_pointjepa', 'load_pointmae', 'load_pointbert', 'detect_format', 'load_teacher',
+           'set_num_groups', 'count_flops', 'bf16_supported', 'precision_context']
 
 # %% ../nbs/02_teacher.ipynb #f10fcf46
 class Attention(nn.Module):
@@ -40,7 +40,9 @@ class Attention(nn.Module):
 # %% ../nbs/02_teacher.ipynb #4d8b015f
 class DropPath(nn.Module):
     "Stochastic depth per sample (identity in eval mode)."
-    def __init__(self, p:float=0.): super().__init__(); self.p = p
+    def __init__(self, p:float=0.):
+        super().__init__()
+        self.p = p
     def forward(self, x):
         if not self.training or self.p == 0: return x
         keep = x.new_empty(x.shape[0], *([1] * (x.ndim - 1))).bernoulli_(1 - self.p)
@@ -49,7 +51,8 @@ class DropPath(nn.Module):
 class Mlp(nn.Module):
     "fc1 -> GELU -> dropout -> fc2 -> dropout (timm names)."
     def __init__(self, dim:int, hidden:int, drop:float=0.):
-        super().__init__(); self.fc1, self.fc2, self.drop = nn.Linear(dim, hidden), nn.Linear(hidden, dim), nn.Dropout(drop)
+        super().__init__()
+        self.fc1, self.fc2, self.drop = nn.Linear(dim, hidden), nn.Linear(hidden, dim), nn.Dropout(drop)
     def forward(self, x): return self.drop(self.fc2(self.drop(F.gelu(self.fc1(x)))))
 
 class Block(nn.Module):
@@ -172,7 +175,8 @@ class PointEncoder(nn.Module):
         o = self._out(x, generator)
         if norm == 'final': return o.last_hidden_state
         if norm != 'ln': raise ValueError(f"norm must be 'ln' or 'final', got {norm!r}")
-        h = o.hidden_states[layer]; return F.layer_norm(h, h.shape[-1:])
+        h = o.hidden_states[layer]
+        return F.layer_norm(h, h.shape[-1:])
 
     def pooled(self, x, generator=None):
         "cat(max, mean) over tokens of the final-LN output: (B, 2d), the linear-probe feature."
@@ -188,19 +192,56 @@ class PointEncoder(nn.Module):
 class CheckpointError(RuntimeError):
     "A checkpoint does not fit the model (missing / unexpected / mis-shaped keys), or cannot be read safely."
 
-def atomic_torch_save(obj, path):
+CHECKED = b'foundry_nb checked checkpoint v1\n'   # the first line of a checkpoint written with `checked=True`; the second is the SHA-256 of the rest
+
+def previous_checkpoint(path)->Path:
+    "Where `atomic_torch_save(..., keep_previous=True)` keeps the file it replaces: `name.prev.pt` next to `name.pt`."
+    path = Path(path)
+    return path.with_name(f'{path.stem}.prev{path.suffix}')
+
+def atomic_torch_save(obj, path,
+                      checked:bool=False, # write a SHA-256 of the contents in front of them: `torch_load` refuses a damaged file (training checkpoints)
+                      keep_previous:bool=False, # keep the file it replaces as `previous_checkpoint(path)`: two good checkpoints on disk
+                     ):
     "torch.save to a unique temp file in the same folder, then an atomic rename."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True); tmp = unique_tmp(path)
-    try: torch.save(obj, tmp); os.replace(tmp, path)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = unique_tmp(path)
+    try:
+        if checked:
+            buf = io.BytesIO()
+            torch.save(obj, buf)
+            data = buf.getvalue()
+            tmp.write_bytes(CHECKED + hashlib.sha256(data).hexdigest().encode() + b'\n' + data)
+        else:
+            torch.save(obj, tmp)
+        if keep_previous and path.exists(): os.replace(path, previous_checkpoint(path))
+        os.replace(tmp, path)
     finally: tmp.unlink(missing_ok=True)
 
 def _file_kind(path:Path)->str:
-    "'zip' (torch.save), 'pickle' (legacy torch / plain pickle), 'npy', or 'unknown', from the first bytes."
-    head = path.open('rb').read(8)
+    "'checked' (with its checksum), 'zip' (torch.save), 'pickle' (legacy torch / plain pickle), 'npy', or 'unknown', from the first bytes."
+    head = path.open('rb').read(len(CHECKED))
+    if head == CHECKED: return 'checked'
     if head.startswith(b'PK\x03\x04'): return 'zip'
     if head.startswith(b'\x93NUMPY'): return 'npy'
     return 'pickle' if head[:1] == b'\x80' else 'unknown'
 
+
+def _intact(path:Path)->bytes|None:
+    "The contents of a checked checkpoint when they match their SHA-256, else None."
+    raw = path.read_bytes()
+    digest, _, data = raw[len(CHECKED):].partition(b'\n')
+    return data if hashlib.sha256(data).hexdigest().encode() == digest else None
+
+def _verified(path:Path)->bytes:
+    "The contents of a checked checkpoint, or a `CheckpointError` that names it and offers the previous one where that is intact."
+    data = _intact(path)
+    if data is not None: return data
+    prev = previous_checkpoint(path)
+    offer = (f" The previous checkpoint {prev} is intact: resume from it (rename it to {path.name}, or pass it as the checkpoint path)."
+             if prev.exists() and _file_kind(prev) == 'checked' and _intact(prev) is not None else " No intact previous checkpoint is next to it: start the run again.")
+    raise CheckpointError(f"{path}: damaged (its contents do not match the SHA-256 written with them; a disk or copy error, or an edit).{offer}")
 
 def torch_load(path, allow_pickle:bool=False):
     "torch.load with `weights_only=True`; files that need full unpickling are refused unless `allow_pickle`."
@@ -211,6 +252,7 @@ def torch_load(path, allow_pickle:bool=False):
     if kind == 'npy': raise CheckpointError(f"{path}: this is a numpy .npy array, not a PyTorch checkpoint; read it with np.load (or load_point_cloud for points).")
     if kind == 'unknown': raise CheckpointError(f"{path}: not a PyTorch checkpoint (neither a torch.save zip archive nor a pickle); the file is truncated or corrupt, or of another kind.")
     corrupt = lambda e: CheckpointError(f"{path}: cannot read ({type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}); the file is truncated or corrupt.")
+    if kind == 'checked': return torch.load(io.BytesIO(_verified(path)), map_location='cpu', weights_only=True)
     try: return torch.load(path, map_location='cpu', weights_only=True)
     except pickle.UnpicklingError as e:
         if 'weights only load failed' not in str(e).lower(): raise corrupt(e) from None
@@ -232,8 +274,12 @@ def jsonable(o):
 def save_json(obj, path)->Path:
     "Write `jsonable(obj)` as JSON atomically (a crash never leaves a half-written file)."
     import json
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True); tmp = unique_tmp(path)
-    try: tmp.write_text(json.dumps(jsonable(obj), indent=1)); os.replace(tmp, path)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = unique_tmp(path)
+    try:
+        tmp.write_text(json.dumps(jsonable(obj), indent=1))
+        os.replace(tmp, path)
     finally: tmp.unlink(missing_ok=True)
     return path
 
@@ -242,22 +288,30 @@ def fingerprint(model:nn.Module)->str:
     import hashlib
     h = hashlib.sha256()
     for k, v in sorted(model.state_dict().items()):
-        h.update(f'{k}{tuple(v.shape)}'.encode()); h.update(v.detach().float().cpu().contiguous().numpy().tobytes())
+        h.update(f'{k}{tuple(v.shape)}'.encode())
+        h.update(v.detach().float().cpu().contiguous().numpy().tobytes())
     return h.hexdigest()[:12]
 
 def save_encoder(model:PointEncoder, path, **meta):
     "Save weights + configuration + metadata (seed, metrics, ...; JSON values) atomically."
     atomic_torch_save(dict(format='foundry_nb.encoder', config=asdict(model.cfg), state_dict=model.state_dict(), meta=jsonable(meta)), path)
 
-def load_state(model:nn.Module, sd:dict, strict:bool=True, ignored=())->dict:
-    "Load `sd` into `model`; report missing, unexpected and mis-shaped keys by name, and raise if `strict`."
+def load_state(model:nn.Module, sd:dict, strict:bool=True, ignored=(),
+               src:str='checkpoint', # what to call the weights in messages (the file's path)
+              )->dict:
+    "Load `sd` into `model`; report missing, unexpected and mis-shaped keys by name, and raise if `strict`. Non-finite weights are refused; a `module.` prefix (DataParallel) is dropped."
     own = model.state_dict()
+    if sd and all(k.startswith('module.') for k in sd) and not any(k.startswith('module.') for k in own):
+        sd = {k[len('module.'):]: v for k, v in sd.items()}                  # saved from a DataParallel / DDP wrapper
+    bad = [k for k, v in sd.items() if torch.is_tensor(v) and v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad: raise CheckpointError(f"{src}: {len(bad)} weight tensor(s) hold NaN/inf ({', '.join(bad[:4])}{' ...' if len(bad) > 4 else ''}); "
+                                  "the file is damaged or was saved from a run that diverged: load an earlier checkpoint.")
     rep = dict(missing=sorted(set(own) - set(sd)), unexpected=sorted(set(sd) - set(own)),
                mismatched=sorted(f'{k}: checkpoint {tuple(sd[k].shape)} vs model {tuple(own[k].shape)}' for k in set(sd) & set(own) if sd[k].shape != own[k].shape),
                ignored=sorted(ignored))
     if strict and (rep['missing'] or rep['unexpected'] or rep['mismatched']):
         lines = [f"{k} ({len(rep[k])}): {', '.join(rep[k][:6])}{' ...' if len(rep[k]) > 6 else ''}" for k in ('missing', 'unexpected', 'mismatched') if rep[k]]
-        raise CheckpointError('checkpoint does not fit the model:\n  ' + '\n  '.join(lines) + '\nCheck the configuration (depth, width, groups), or load with strict=False to accept a partial load (the report lists every key).')
+        raise CheckpointError(f'{src} does not fit the model:\n  ' + '\n  '.join(lines) + '\nCheck the configuration (depth, width, groups), or load with strict=False to accept a partial load (the report lists every key).')
     model.load_state_dict({k: v for k, v in sd.items() if k in own and v.shape == own[k].shape}, strict=False)
     if not strict and (rep['missing'] or rep['unexpected'] or rep['mismatched']): warnings.warn(f"partial load: {len(rep['missing'])} missing, {len(rep['unexpected'])} unexpected, {len(rep['mismatched'])} mis-shaped keys")
     return rep
@@ -265,8 +319,14 @@ def load_state(model:nn.Module, sd:dict, strict:bool=True, ignored=())->dict:
 def load_encoder(path, strict:bool=True)->PointEncoder:
     "Rebuild a `PointEncoder` saved by `save_encoder` (configuration included); `.meta` holds its metadata."
     ck = torch_load(path)
+    if isinstance(ck, dict) and ck.get('format') == 'foundry_nb.student': raise CheckpointError(f"{path}: a foundry_nb student, not an encoder; load it with student.load_student (the teacher it was distilled from is another file).")
     if not isinstance(ck, dict) or ck.get('format') != 'foundry_nb.encoder': raise CheckpointError(f"{path}: not a foundry_nb encoder checkpoint (use load_pointjepa / load_pointmae / load_pointbert for official files).")
-    m = PointEncoder(ck['config']); load_state(m, ck['state_dict'], strict); m.meta = ck.get('meta', {})
+    unknown = sorted(set(ck['config']) - {f.name for f in dataclasses.fields(EncoderConfig)})
+    if unknown: raise CheckpointError(f"{path}: its configuration has fields this version of foundry_nb does not know ({', '.join(unknown)}); expected only {[f.name for f in dataclasses.fields(EncoderConfig)]}. "
+                                      "It was written by another version: install that version, or load its state_dict into a PointEncoder yourself.")
+    m = PointEncoder(ck['config'])
+    load_state(m, ck['state_dict'], strict, src=str(path))
+    m.meta = ck.get('meta', {})
     return m
 
 # %% ../nbs/02_teacher.ipynb #ecacbb09
@@ -285,7 +345,8 @@ def _pointnet_keys(prefix, out, bias_before_bn, mid=256):
           prefix + 'second_conv.0.weight': (512, 2 * mid, 1), prefix + 'second_conv.3.weight': (out, 512, 1), prefix + 'second_conv.3.bias': (out,)}
     for conv, c in (('first_conv', 128), ('second_conv', 512)):
         if bias_before_bn: sd[f'{prefix}{conv}.0.bias'] = (c,)
-        sd.update({f'{prefix}{conv}.1.{n}': (c,) for n in ('weight', 'bias', 'running_mean', 'running_var')}); sd[f'{prefix}{conv}.1.num_batches_tracked'] = ()
+        sd.update({f'{prefix}{conv}.1.{n}': (c,) for n in ('weight', 'bias', 'running_mean', 'running_var')})
+        sd[f'{prefix}{conv}.1.num_batches_tracked'] = ()
     return sd
 
 def _random_sd(shapes, seed=0):
@@ -312,7 +373,8 @@ def official_state_dict(fmt:str, # 'pointjepa', 'pointmae' or 'pointbert'
         s = {'mask_token': (dim,), 'positional_encoding.0.weight': (128, 3), 'positional_encoding.0.bias': (128,),
              'positional_encoding.2.weight': (dim, 128), 'positional_encoding.2.bias': (dim,), **_pointnet_keys('tokenizer.embedding.encoder.', dim, False)}
         for enc in ('student.', 'teacher.ema_model.', 'teacher.online_model.'):
-            s.update(_block_keys(enc + 'blocks.', dim, depth)); s.update({enc + 'norm.weight': (dim,), enc + 'norm.bias': (dim,)})
+            s.update(_block_keys(enc + 'blocks.', dim, depth))
+            s.update({enc + 'norm.weight': (dim,), enc + 'norm.bias': (dim,)})
         s.update({'teacher.initted': (), 'teacher.step': (), 'predictor.mask_token': (1, 1, pred_dim), 'predictor.predictor_embed.weight': (pred_dim, dim),
                   'predictor.predictor_embed.bias': (pred_dim,), 'predictor.positional_encoding.0.weight': (128, 3), 'predictor.positional_encoding.0.bias': (128,),
                   'predictor.positional_encoding.2.weight': (pred_dim, 128), 'predictor.positional_encoding.2.bias': (pred_dim,),
@@ -346,9 +408,13 @@ def _map_keys(sd:dict, renames:list, drops:tuple)->tuple:
     "Apply prefix renames (first match wins); return (mapped dict, names dropped by design)."
     out, dropped = {}, []
     for k, v in sd.items():
-        if k.startswith(drops): dropped.append(k); continue
+        if k.startswith(drops):
+            dropped.append(k)
+            continue
         for a, b in renames:
-            if k.startswith(a): k = b + k[len(a):]; break
+            if k.startswith(a):
+                k = b + k[len(a):]
+                break
         out[k] = v
     return out, dropped
 
@@ -387,7 +453,7 @@ def load_pointjepa(ckpt, # path to the Lightning .ckpt, or the loaded dict
     drops = ('predictor.', 'mask_token', 'teacher.') if source == 'student' else ('predictor.', 'mask_token', 'student.', 'teacher.online_model.', 'teacher.initted', 'teacher.step')
     sd, dropped = _map_keys(sd, [(enc, 'encoder.'), ('pos_embedding.', 'positional_encoding.')], drops)
     model = model or PointEncoder(pointjepa_config(ck.get('hyper_parameters') if isinstance(ck, dict) else None))
-    return model, load_state(model, sd, strict, dropped)
+    return model, load_state(model, sd, strict, dropped, src=str(ckpt) if isinstance(ckpt, (str, Path)) else 'checkpoint')
 
 def load_pointmae(ckpt, model:PointEncoder|None=None, strict:bool=True, allow_pickle:bool=False)->tuple:
     "Load Point-MAE's `pretrain.pth` (tokenizer nesting, conv biases folded, zero qkv bias); returns (model, report)."
@@ -396,8 +462,9 @@ def load_pointmae(ckpt, model:PointEncoder|None=None, strict:bool=True, allow_pi
                                  ('module.MAE_encoder.blocks.blocks.', 'encoder.blocks.'), ('module.MAE_encoder.norm.', 'encoder.norm.')],
                             ('module.mask_token', 'module.decoder_pos_embed.', 'module.MAE_decoder.', 'module.increase_dim.'))
     model = model or PointEncoder('vit_s', qkv_bias=False)
-    _fold_conv_bias(sd, 'tokenizer.embedding.encoder.'); _zero_qkv_bias(sd, model)
-    return model, load_state(model, sd, strict, dropped)
+    _fold_conv_bias(sd, 'tokenizer.embedding.encoder.')
+    _zero_qkv_bias(sd, model)
+    return model, load_state(model, sd, strict, dropped, src=str(ckpt) if isinstance(ckpt, (str, Path)) else 'checkpoint')
 
 def load_pointbert(ckpt, model:PointEncoder|None=None, strict:bool=True, allow_pickle:bool=False)->tuple:
     "Load Point-BERT's pretrained `transformer_q` (256-d tokenizer + reduce_dim); returns (model, report)."
@@ -407,8 +474,9 @@ def load_pointbert(ckpt, model:PointEncoder|None=None, strict:bool=True, allow_p
                                  (q + 'blocks.blocks.', 'encoder.blocks.'), (q + 'norm.', 'encoder.norm.')],
                             ('module.transformer_k.', 'module.dvae.', 'module.mask_token', q + 'cls_token', q + 'cls_pos', q + 'lm_head.', q + 'cls_head.'))
     model = model or PointEncoder('vit_s', qkv_bias=False, token_dim=256)
-    _fold_conv_bias(sd, 'tokenizer.embedding.encoder.'); _zero_qkv_bias(sd, model)
-    return model, load_state(model, sd, strict, dropped)
+    _fold_conv_bias(sd, 'tokenizer.embedding.encoder.')
+    _zero_qkv_bias(sd, model)
+    return model, load_state(model, sd, strict, dropped, src=str(ckpt) if isinstance(ckpt, (str, Path)) else 'checkpoint')
 
 # %% ../nbs/02_teacher.ipynb #e4ffc85e
 import importlib.util
@@ -418,6 +486,7 @@ def detect_format(ck:dict)->str:
     "Which checkpoint format a loaded dict is: 'foundry', 'pointjepa', 'pointmae' or 'pointbert'."
     if not isinstance(ck, dict): raise CheckpointError(f"a checkpoint must be a dict, got {type(ck).__name__}")
     if ck.get('format') == 'foundry_nb.encoder': return 'foundry'
+    if ck.get('format') == 'foundry_nb.student': raise CheckpointError("a foundry_nb student file, not a teacher: load it with student.load_student; a teacher file is the encoder it was distilled from (e.g. foundry_nb/assets/teacher_tiny.pt)")
     if 'state_dict' in ck: return 'pointjepa'
     keys = ' '.join(ck.get('base_model', {}))
     if 'MAE_encoder' in keys: return 'pointmae'
@@ -434,7 +503,9 @@ def load_teacher(path=None, # None: the embedded teacher; else a checkpoint file
     if path is None:
         if not EMBEDDED_TEACHER.exists(): raise FileNotFoundError(f"the embedded teacher is missing ({EMBEDDED_TEACHER}); run nbs/pretrain_teacher.ipynb to create it")
         path = EMBEDDED_TEACHER
-    ck = torch_load(path, allow_pickle); fmt = detect_format(ck)
+    ck = torch_load(path, allow_pickle)
+    try: fmt = detect_format(ck)
+    except CheckpointError as e: raise CheckpointError(f"{path}: {e}") from None
     if fmt == 'foundry': m = load_encoder(path, strict)
     elif fmt == 'pointjepa': m, _ = load_pointjepa(ck, source=source, strict=strict)
     else: m, _ = (load_pointmae if fmt == 'pointmae' else load_pointbert)(ck, strict=strict)
@@ -444,7 +515,8 @@ def load_teacher(path=None, # None: the embedded teacher; else a checkpoint file
 def set_num_groups(model:PointEncoder, num_groups:int)->PointEncoder:
     "Tokenize into `num_groups` patches from now on (the configuration a student copies follows)."
     if not isinstance(num_groups, int) or isinstance(num_groups, bool) or num_groups < 1: raise ValueError(f"num_groups must be a positive int, got {num_groups!r}")
-    model.cfg = get_config(model.cfg, num_groups=num_groups); model.tokenizer.num_groups = num_groups
+    model.cfg = get_config(model.cfg, num_groups=num_groups)
+    model.tokenizer.num_groups = num_groups
     return model
 
 # %% ../nbs/02_teacher.ipynb #aa068d49

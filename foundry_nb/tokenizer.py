@@ -4,47 +4,18 @@
 
 # %% ../nbs/01_tokenizer.ipynb #213a65ea
 from __future__ import annotations
-import math, time, os, json
+import time, json
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
-from .data import check_points, PointCloudError, make_scene, Normalize
+from .cloud import PointCloudError, fps_torch, fps_numpy
+from .shapes import make_scene
+from .views import plot_cloud, markdown_table
+from .data import Normalize
 
 # %% auto #0
-__all__ = ['KNN_BATCHED_MAX_POINTS', 'fps_torch', 'fps_numpy', 'knn_torch', 'knn_kdtree', 'check_batch', 'group_points',
-           'plot_patches', 'fold_bn', 'PointNetSmall', 'PointNetEncoder', 'PointTokenizer', 'positional_encoding',
-           'benchmark_tokenizer', 'benchmark_table']
-
-# %% ../nbs/01_tokenizer.ipynb #22197028
-def fps_torch(xyz:torch.Tensor, # (B, N, 3) points
-              G:int, # number of centers
-              start:torch.Tensor|None=None, # (B,) start index per cloud (default 0)
-             )->torch.Tensor:
-    "Reference batched FPS in pure torch (exact; works on any device). Returns (B, G) indices."
-    B, N, _ = xyz.shape
-    idx = torch.empty(B, G, dtype=torch.long, device=xyz.device)
-    dist = torch.full((B, N), float('inf'), device=xyz.device)
-    far = torch.zeros(B, dtype=torch.long, device=xyz.device) if start is None else start.to(xyz.device).long()
-    ar = torch.arange(B, device=xyz.device)
-    for i in range(G):
-        idx[:, i] = far
-        dist = torch.minimum(dist, ((xyz - xyz[ar, far][:, None]) ** 2).sum(-1))
-        far = dist.argmax(-1)
-    return idx
-
-# %% ../nbs/01_tokenizer.ipynb #c060d24a
-def fps_numpy(p:np.ndarray, # (N, 3) points
-              G:int, # number of centers
-              start:int|None=0, # first index (exact, vanilla FPS), or None: fastest exact FPS, back-end's start
-             )->np.ndarray:
-    "Exact FPS of one cloud with `fpsample`. Returns (G,) int64 indices."
-    import fpsample
-    p = np.ascontiguousarray(p[:, :3], dtype=np.float32); N = len(p)
-    if G > N: raise PointCloudError(f"cannot pick {G} centers from {N} points; use fewer groups or more points.")
-    if start is None: idx = fpsample.bucket_fps_kdline_sampling(p, G, h=5 if N <= 20_000 else 7)
-    else: idx = fpsample.fps_sampling(p, G, start_idx=int(start))
-    idx = idx.astype(np.int64)
-    if len(np.unique(idx)) != G: raise RuntimeError(f"fpsample returned repeated indices (N={N}, G={G}); use backend='torch'.")
-    return idx
+__all__ = ['KNN_BATCHED_MAX_POINTS', 'knn_torch', 'knn_kdtree', 'check_batch', 'group_points', 'plot_patches', 'fold_bn',
+           'PointNetSmall', 'PointNetEncoder', 'PointTokenizer', 'positional_encoding', 'benchmark_tokenizer',
+           'benchmark_table']
 
 # %% ../nbs/01_tokenizer.ipynb #02060f75
 def knn_torch(points:torch.Tensor, # (B, N, 3)
@@ -70,7 +41,6 @@ def knn_kdtree(points:np.ndarray, # (N, 3)
 
 # %% ../nbs/01_tokenizer.ipynb #58ca1552
 def check_batch(points, # (B, N, 3+) clouds: a float tensor (numpy arrays are converted)
-                G:int=1, k:int=1, # the groups and group size the caller needs
                 max_abs:float=1e6, # larger |coordinates| are refused (see `data.check_points`)
                )->torch.Tensor:
     "The batch as float32 (float64/16 and bfloat16 are converted), or a `PointCloudError` that says what is wrong and the fix."
@@ -81,8 +51,7 @@ def check_batch(points, # (B, N, 3+) clouds: a float tensor (numpy arrays are co
     if points.shape[1] == 3 and points.shape[2] > 7: raise PointCloudError(f"points of shape {tuple(points.shape)} look channels-first (B, 3, N); pass points.transpose(1, 2) to get (B, N, 3).")
     if points.shape[-1] < 3: raise PointCloudError(f"points must have shape (B, N, 3), got {tuple(points.shape)}: fewer than 3 coordinates per point.")
     if points.shape[0] == 0: raise PointCloudError("the batch is empty (B = 0); pass at least one cloud.")
-    N = points.shape[1]
-    if N < max(G, k): raise PointCloudError(f"{N} points per cloud are too few for {G} groups of {k} points; resample to at least {max(G, k)} points or lower num_groups/group_size.")
+    if points.shape[1] == 0: raise PointCloudError(f"the clouds are empty (shape {tuple(points.shape)}: N = 0 points); pass at least one point per cloud.")
     points = points.float()
     if not torch.isfinite(points[..., :3]).all(): raise PointCloudError("points contain NaN/inf coordinates; remove them before tokenizing.")
     big = points[..., :3].abs().max().item()
@@ -99,7 +68,11 @@ def group_points(points:torch.Tensor, # (B, N, 3) clouds
                  generator:torch.Generator|None=None, # random source of the 'random' start
                 )->tuple:
     "Patches around FPS centers: neighbourhoods (B,G,k,3) relative to their center, centers (B,G,3), knn idx (B,G,k)."
-    points = check_batch(points, num_groups, group_size)[..., :3]; B, N, _ = points.shape
+    points = check_batch(points)[..., :3]
+    B, N0, _ = points.shape
+    need = max(num_groups, group_size)
+    if N0 < need: points = points[:, torch.arange(need, device=points.device) % N0]   # fewer points than the patches ask: repeated, as a fixed-size pipeline does
+    N = points.shape[1]
     if backend == 'auto': backend = 'cpu' if points.device.type == 'cpu' else 'torch'
     if backend not in ('torch', 'cpu'): raise ValueError(f"unknown backend {backend!r}: use 'auto', 'torch' or 'cpu'")
     if start == 'random': starts = torch.randint(N, (B,), generator=generator).tolist()
@@ -115,9 +88,11 @@ def group_points(points:torch.Tensor, # (B, N, 3) clouds
         cidx = torch.from_numpy(np.stack([fps_numpy(pn[b], num_groups, starts[b]) for b in range(B)]))
         centers = torch.gather(points, 1, cidx[..., None].expand(-1, -1, 3))
         if N <= KNN_BATCHED_MAX_POINTS: idx = knn_torch(points, centers, group_size)   # one batched call: no loop over clouds
-        else: cn = centers.detach().float().numpy(); idx = torch.from_numpy(np.stack([knn_kdtree(pn[b], cn[b], group_size) for b in range(B)]))
+        else:
+            cn = centers.detach().float().numpy()
+            idx = torch.from_numpy(np.stack([knn_kdtree(pn[b], cn[b], group_size) for b in range(B)]))
     nb = torch.gather(points, 1, idx.reshape(B, -1, 1).expand(-1, -1, 3)).reshape(B, num_groups, group_size, 3)
-    return nb - centers[:, :, None], centers, idx
+    return nb - centers[:, :, None], centers, idx % N0                                      # indices into the cloud as given
 
 # %% ../nbs/01_tokenizer.ipynb #445dbe09
 def plot_patches(points:torch.Tensor, # (N, 3) one cloud
@@ -127,7 +102,6 @@ def plot_patches(points:torch.Tensor, # (N, 3) one cloud
                 ):
     "Plotly view of a cloud with its FPS centers (black) and `show` kNN patches coloured."
     import plotly.graph_objects as go
-    from foundry_nb.data import plot_cloud
     nb, ctr, idx = group_points(points[None], num_groups, group_size, start=0)
     lab = np.zeros(len(points), int)
     for g in range(show): lab[idx[0, g].numpy()] = g + 1
@@ -168,7 +142,8 @@ class PointNetSmall(nn.Module):
         return _conv_lin(s[3], F.relu(_bn(s[1], z))).max(1).values                         # (M, d)
 
     def fused(self, x): # eval only: the same function with BatchNorm folded, one addmm per layer, in-place ReLU
-        f, s = self.first_conv, self.second_conv; M, k, _ = x.shape
+        f, s = self.first_conv, self.second_conv
+        M, k, _ = x.shape
         (W1, b1), (W3, b3), c = fold_bn(f[0], f[1]), fold_bn(s[0], s[1]), f[3].out_channels
         h = torch.addmm(f[3].bias, torch.addmm(b1, x.reshape(M * k, 3), W1.T).relu_(), f[3].weight[:, :, 0].T)   # (M k, 256)
         g = torch.addmm(b3, h.view(M, k, c).amax(1), W3[:, :c].T)                                                # (M, 512): W_g g + b'
@@ -178,9 +153,11 @@ class PointNetSmall(nn.Module):
 class PointNetEncoder(nn.Module):
     "Wrapper kept for the checkpoint's `.encoder.` nesting; embeds groups in chunks when not training."
     def __init__(self, dim:int=384, chunk:int=128, bias_before_bn:bool=False):
-        super().__init__(); self.encoder, self.chunk = PointNetSmall(dim, bias_before_bn), chunk
+        super().__init__()
+        self.encoder, self.chunk = PointNetSmall(dim, bias_before_bn), chunk
     def forward(self, groups): # (B, G, k, 3) -> (B, G, d)
-        B, G, k, _ = groups.shape; flat = groups.reshape(B * G, k, 3)
+        B, G, k, _ = groups.shape
+        flat = groups.reshape(B * G, k, 3)
         if self.training or len(flat) <= self.chunk: return self.encoder(flat).view(B, G, -1)
         return torch.cat([self.encoder(c) for c in flat.split(self.chunk)]).view(B, G, -1)
 
@@ -222,7 +199,10 @@ def _reset_peak():
 
 def _stage(fn):
     "Run fn() and return (result, seconds, peak RSS MB during the call)."
-    _reset_peak(); t0 = time.perf_counter(); r = fn(); return r, time.perf_counter() - t0, _rss_mb()
+    _reset_peak()
+    t0 = time.perf_counter()
+    r = fn()
+    return r, time.perf_counter() - t0, _rss_mb()
 
 # %% ../nbs/01_tokenizer.ipynb #9e3f2c67
 def benchmark_tokenizer(sizes=(100_000, 300_000, 1_000_000), # scene sizes N
@@ -235,16 +215,23 @@ def benchmark_tokenizer(sizes=(100_000, 300_000, 1_000_000), # scene sizes N
                         device='cpu', # where the 'torch' back-end and the mini-PointNet run ('cpu' back-end: always the CPU)
                        )->list[dict]:
     "Time and peak RSS of FPS, kNN and the mini-PointNet on synthetic scenes, one row per (N, back-end)."
-    device = torch.device(device); sync = torch.cuda.synchronize if device.type == 'cuda' else (lambda: None)
-    torch.manual_seed(seed); emb = PointNetEncoder(dim).eval().to(device); rows = []
-    with torch.no_grad(): emb(torch.randn(1, 4096, group_size, 3, device=device)); sync()   # warm-up (allocator, kernels), not timed
+    device = torch.device(device)
+    sync = torch.cuda.synchronize if device.type == 'cuda' else (lambda: None)
+    torch.manual_seed(seed)
+    emb = PointNetEncoder(dim).eval().to(device)
+    rows = []
+    with torch.no_grad():
+        emb(torch.randn(1, 4096, group_size, 3, device=device))
+        sync()   # warm-up (allocator, kernels), not timed
     for n in sizes:
-        sc = make_scene(n, seed=seed); G = n // points_per_group
+        sc = make_scene(n, seed=seed)
+        G = n // points_per_group
         pts = torch.from_numpy(Normalize()(dict(points=sc['points']))['points'])
         for be in backends:
             if be == 'torch' and n > torch_max_points: continue
             if be == 'cpu':
-                pn = pts.numpy(); cidx, t_fps, m_fps = _stage(lambda: torch.from_numpy(fps_numpy(pn, G, start=None)))
+                pn = pts.numpy()
+                cidx, t_fps, m_fps = _stage(lambda: torch.from_numpy(fps_numpy(pn, G, start=None)))
                 idx, t_knn, m_knn = _stage(lambda: torch.from_numpy(knn_kdtree(pn, pn[cidx.numpy()], group_size)))
             else:
                 pd = pts.to(device)
@@ -261,7 +248,7 @@ def benchmark_tokenizer(sizes=(100_000, 300_000, 1_000_000), # scene sizes N
 def benchmark_table(info)->str:
     "A markdown table of a tokenizer benchmark (its JSON file's path, or the loaded dict)."
     if not isinstance(info, dict): info = json.load(open(info))
-    lines = [f"{info['machine']}, torch {info['torch']} ({info['threads']} threads), {info['date']}", '',
-             '| N | G | back-end | FPS s | kNN s | mini-PointNet s | total s | peak RSS MB |', '|---|---|---|---|---|---|---|---|']
-    lines += [f"| {r['points']:,} | {r['groups']:,} | {r['backend']} | {r['fps_s']:.2f} | {r['knn_s']:.2f} | {r['pointnet_s']:.2f} | {r['total_s']:.2f} | {r['peak_rss_mb']:.0f} |" for r in info['rows']]
-    return '\n'.join(lines)
+    rows = [[f"{r['points']:,}", f"{r['groups']:,}", r['backend'], f"{r['fps_s']:.2f}", f"{r['knn_s']:.2f}", f"{r['pointnet_s']:.2f}", f"{r['total_s']:.2f}",
+             f"{r['peak_rss_mb']:.0f}"] for r in info['rows']]
+    cols = ['N', 'G', 'back-end', 'FPS s', 'kNN s', 'mini-PointNet s', 'total s', 'peak RSS MB']
+    return '\n'.join([f"{info['machine']}, torch {info['torch']} ({info['threads']} threads), {info['date']}", '', markdown_table(rows, cols)])

@@ -5,25 +5,36 @@
 # %% ../nbs/02b_training.ipynb #79cebb14
 from __future__ import annotations
 import math, os, random, time
-from dataclasses import dataclass, asdict, field
+from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn
 import torch.distributed as dist
-from .teacher import atomic_torch_save, torch_load, CheckpointError, precision_context, bf16_supported
+from fastcore.basics import patch
+import warnings
+from .teacher import atomic_torch_save, torch_load, CheckpointError, precision_context, bf16_supported, previous_checkpoint, load_state
 
 # %% auto #0
 __all__ = ['RUN_KEYS', 'seed_everything', 'resolve_device', 'rng_state', 'set_rng_state', 'warmup_cosine', 'TrainConfig',
-           'init_distributed', 'Trainer', 'save', 'load', 'fit']
+           'init_distributed', 'Trainer']
 
 # %% ../nbs/02b_training.ipynb #6b63d1cf
 def seed_everything(seed:int):
     "Seed python, numpy and torch (all devices)."
-    random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
 
 def resolve_device(device='auto')->torch.device:
     "'auto' -> CUDA when available, else CPU; anything else is passed to `torch.device`."
-    return torch.device('cuda' if torch.cuda.is_available() else 'cpu') if device == 'auto' else torch.device(device)
+    if device == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    try: d = torch.device(device)
+    except (RuntimeError, TypeError) as e: raise ValueError(f"device={device!r} is not a device ({e}); use 'auto', 'cpu', 'cuda' or 'cuda:N'.") from None
+    if d.type == 'cuda' and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r}, but this torch ({torch.__version__}) sees no CUDA device (a CPU-only build, or no GPU visible); use device='cpu' or 'auto'.")
+    if d.type == 'cuda' and d.index is not None and d.index >= torch.cuda.device_count():
+        raise ValueError(f"device={device!r}, but only {torch.cuda.device_count()} CUDA device(s) are visible; use 'cuda:0' to 'cuda:{torch.cuda.device_count() - 1}'.")
+    return d
 
 def rng_state()->dict:
     "Every random state (python, numpy, torch, CUDA) as tensors and builtins: a checkpoint holding it loads with `weights_only=True`."
@@ -33,7 +44,8 @@ def rng_state()->dict:
 
 def set_rng_state(s:dict):
     n = s['numpy']
-    random.setstate(s['python']); torch.set_rng_state(s['torch'])
+    random.setstate(s['python'])
+    torch.set_rng_state(s['torch'])
     np.random.set_state((n['name'], n['key'].numpy().astype(np.uint32), n['pos'], n['has_gauss'], n['gauss']) if isinstance(n, dict) else n)
     if s['cuda'] and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s['cuda'])
 
@@ -70,7 +82,9 @@ class TrainConfig:
 
 class _LossModule(nn.Module):
     "Wraps model + loss_fn so that DDP's forward is the whole loss computation."
-    def __init__(self, model, loss_fn): super().__init__(); self.model, self.loss_fn = model, loss_fn
+    def __init__(self, model, loss_fn):
+        super().__init__()
+        self.model, self.loss_fn = model, loss_fn
     def forward(self, batch): return self.loss_fn(self.model, batch)
 
 def _to(batch, device):
@@ -113,7 +127,7 @@ class Trainer:
         if self.world > 1:
             from torch.nn.parallel import DistributedDataParallel as DDP
             self.net = DDP(self.net, device_ids=[self.device.index] if self.device.type == 'cuda' else None, find_unused_parameters=cfg.find_unused_parameters)
-        if resume and self.ckpt_path and self.ckpt_path.exists(): self.load()
+        if resume and self.ckpt_path: self.resume()
 
     @property
     def batches_per_epoch(self):
@@ -130,33 +144,49 @@ class Trainer:
 @torch.no_grad()
 def _state_dict(self:Trainer)->dict:
     rngs = [rng_state()]
-    if self.world > 1: rngs = [None] * self.world; dist.all_gather_object(rngs, rng_state())
+    if self.world > 1:
+        rngs = [None] * self.world
+        dist.all_gather_object(rngs, rng_state())
     return dict(format='foundry_nb.train', model=self.model.state_dict(), opt=self.opt.state_dict(), step=self.step, epoch=self.epoch,
                 batch_in_epoch=self.batch_in_epoch, history=self.history, epoch_logs=self.epoch_logs, rng=rngs, cfg=asdict(self.cfg), world=self.world)
 
+@patch
 def save(self:Trainer):
     "Write the training state atomically (rank 0); every process waits for it."
     if self.ckpt_path is None: return
     s = _state_dict(self)
-    if self.rank == 0: atomic_torch_save(s, self.ckpt_path)
+    if self.rank == 0: atomic_torch_save(s, self.ckpt_path, checked=True, keep_previous=True)   # a checksum, and the previous checkpoint kept
     if self.world > 1: dist.barrier()
 
 RUN_KEYS = ('epochs', 'batch_size', 'lr', 'weight_decay', 'warmup_epochs', 'warmup_start_lr', 'min_lr', 'grad_clip', 'seed', 'drop_last', 'precision')
 
-def load(self:Trainer):
-    "Resume from `ckpt_path`: weights, optimizer, position in the data and random states; a checkpoint of another schedule is refused."
-    s = torch_load(self.ckpt_path)   # tensors and builtins only: a crafted file cannot run code
-    if not isinstance(s, dict) or s.get('format') != 'foundry_nb.train': raise CheckpointError(f"{self.ckpt_path}: not a foundry_nb training checkpoint")
+@patch
+def resume(self:Trainer):
+    "Resume from `ckpt_path` if it exists; if only the previous checkpoint does (a run stopped between the two renames of a save), from that one."
+    prev = previous_checkpoint(self.ckpt_path)
+    if self.ckpt_path.exists(): self.load()
+    elif prev.exists():
+        warnings.warn(f"{self.ckpt_path} is missing but the previous checkpoint {prev} is there: resuming from it")
+        self.load(prev)
+
+@patch
+def load(self:Trainer, path=None):
+    "Resume from `path` (default `ckpt_path`): weights, optimizer, position in the data and random states; a damaged checkpoint, or one of another schedule or model, is refused."
+    path = Path(path or self.ckpt_path)
+    s = torch_load(path)   # tensors and builtins only: a crafted file cannot run code; a checked file is verified against its SHA-256
+    if not isinstance(s, dict) or s.get('format') != 'foundry_nb.train': raise CheckpointError(f"{path}: not a foundry_nb training checkpoint")
     was = lambda k: s['cfg'].get(k, TrainConfig.__dataclass_fields__[k].default)            # files from before a key existed: its default
     diff = {k: (was(k), getattr(self.cfg, k)) for k in RUN_KEYS if was(k) != getattr(self.cfg, k)}
-    if diff: raise CheckpointError(f"{self.ckpt_path}: written by a run with other settings ({', '.join(f'{k}: {a!r} there, {b!r} now' for k, (a, b) in diff.items())}); "
+    if diff: raise CheckpointError(f"{path}: written by a run with other settings ({', '.join(f'{k}: {a!r} there, {b!r} now' for k, (a, b) in diff.items())}); "
                                    "resuming would mix two schedules. Use another ckpt_path for the new settings (or delete this file to start over).")
-    if s['world'] != self.world: raise CheckpointError(f"{self.ckpt_path}: written by {s['world']} processes, resumed with {self.world}; resume with the same number")
-    self.model.load_state_dict(s['model']); self.opt.load_state_dict(s['opt'])
+    if s['world'] != self.world: raise CheckpointError(f"{path}: written by {s['world']} processes, resumed with {self.world}; resume with the same number")
+    try: load_state(self.model, s['model'], src=f'{path} (a training checkpoint)')
+    except CheckpointError as e:
+        if 'does not fit' not in str(e): raise
+        raise CheckpointError(f"{e}\nIt was written by a run of another model (e.g. another s, width or depth): resume that run with its own settings, or use another ckpt_path for this one.") from None
+    self.opt.load_state_dict(s['opt'])
     self.step, self.epoch, self.batch_in_epoch, self.history, self.epoch_logs = s['step'], s['epoch'], s['batch_in_epoch'], s['history'], s['epoch_logs']
     set_rng_state(s['rng'][self.rank])
-
-Trainer.save, Trainer.load = save, load
 
 # %% ../nbs/02b_training.ipynb #bb20d46f
 def _precision(self:Trainer)->str:
@@ -175,16 +205,20 @@ def _train_step(self:Trainer, batch)->dict:
     batch = _to(batch, self.device)
     with precision_context(_precision(self), self.device): loss, metrics = self.net(batch)
     if not torch.isfinite(loss): raise FloatingPointError(f"non-finite loss {loss.item()} at step {self.step} (epoch {self.epoch}); lower the learning rate or check the inputs")
-    self.opt.zero_grad(set_to_none=True); loss.backward()
+    self.opt.zero_grad(set_to_none=True)
+    loss.backward()
     if self.cfg.grad_clip: nn.utils.clip_grad_norm_(self.params, self.cfg.grad_clip)
-    self.opt.step(); self.step += 1
+    self.opt.step()
+    self.step += 1
     if self.after_step: self.after_step(self.model, self.step, self.cfg.epochs * self.batches_per_epoch)
     return dict(loss=loss.item(), **{k: float(v) for k, v in (metrics or {}).items()})
 
+@patch
 def fit(self:Trainer, max_steps:int|None=None)->list:
     "Train until `cfg.epochs` (or `max_steps` total steps); returns the per-epoch history."
     from tqdm.auto import tqdm
-    cfg = self.cfg; self.model.train()
+    cfg = self.cfg
+    self.model.train()
     while self.epoch < cfg.epochs:
         lr = warmup_cosine(self.epoch, cfg.epochs, cfg.lr, cfg.warmup_epochs, cfg.warmup_start_lr, cfg.min_lr)
         for g in self.opt.param_groups: g['lr'] = lr
@@ -193,13 +227,20 @@ def fit(self:Trainer, max_steps:int|None=None)->list:
         bar = tqdm(total=len(batches), initial=self.batch_in_epoch, desc=f'epoch {self.epoch + 1}/{cfg.epochs}', disable=not cfg.progress or self.rank != 0, leave=False)
         data = _batches(self, batches[self.batch_in_epoch:])
         while self.batch_in_epoch < len(batches):
-            logs.append(_train_step(self, next(data))); self.batch_in_epoch += 1
-            bar.update(1); bar.set_postfix(loss=f"{logs[-1]['loss']:.4f}")
+            logs.append(_train_step(self, next(data)))
+            self.batch_in_epoch += 1
+            bar.update(1)
+            bar.set_postfix(loss=f"{logs[-1]['loss']:.4f}")
             if cfg.ckpt_every and self.step % cfg.ckpt_every == 0 and self.batch_in_epoch < len(batches): self.save()
-            if max_steps is not None and self.step >= max_steps: bar.close(); self.save(); return self.history
+            if max_steps is not None and self.step >= max_steps:
+                bar.close()
+                self.save()
+                return self.history
         bar.close()
         rec = dict(epoch=self.epoch, step=self.step, lr=lr, seconds=time.time() - t0, **{k: float(np.mean([l[k] for l in logs])) for k in (logs[0] if logs else {})})
-        self.history.append(rec); self.epoch += 1; self.batch_in_epoch = 0; self.epoch_logs = []; self.save()
+        self.history.append(rec)
+        self.epoch += 1
+        self.batch_in_epoch = 0
+        self.epoch_logs = []
+        self.save()
     return self.history
-
-Trainer.fit = fit

@@ -10,10 +10,12 @@ import numpy as np, torch, torch.nn.functional as F
 from dataclasses import asdict
 from foundry_nb.teacher import load_teacher
 from foundry_nb.data import SyntheticShapes
-from foundry_nb.student import FoundryStudent, StudentConfig, cache_targets, TargetCache, supertoken_health, reconstruction
+from foundry_nb.student import FoundryStudent, StudentConfig, supertoken_health, reconstruction
+from foundry_nb.cache import cache_targets, TargetCache
 from foundry_nb.dso import anneal_tau
 from foundry_nb.training import Trainer, TrainConfig, seed_everything
-from foundry_nb.experiments import run_info, save_json
+from foundry_nb.experiments import run_info
+from foundry_nb.teacher import save_json
 torch.set_num_threads(int(os.environ.get('THREADS', 2)))
 PARAMS = dict(n_per_class=30, n_test_per_class=10, n_points=1024, epochs=12, batch_size=32, lr=2e-3, beta=2.0, s=16, seed=0)
 

@@ -13,7 +13,8 @@ from dataclasses import asdict
 import foundry_nb
 from foundry_nb.data import SyntheticShapes
 from foundry_nb.teacher import PointEncoder, load_teacher
-from foundry_nb.student import FoundryStudent, StudentConfig, ContextControl, cache_targets, distill, reconstruction, supertoken_health
+from foundry_nb.student import FoundryStudent, StudentConfig, ContextControl, distill, reconstruction, supertoken_health
+from foundry_nb.cache import cache_targets
 from foundry_nb.training import TrainConfig, seed_everything
 from foundry_nb.probe import token_structure
 

@@ -4,7 +4,7 @@ and a ViT-S checkpoint in the released Point-JEPA Lightning layout. Shapes come 
 import json, pickle, shutil
 from pathlib import Path
 import numpy as np, torch
-from foundry_nb.data import sample_shape
+from foundry_nb.shapes import sample_shape
 from foundry_nb.loaders import SHAPENETPART_PARTS
 from foundry_nb.teacher import official_state_dict
 

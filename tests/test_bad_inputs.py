@@ -5,12 +5,13 @@ import json, os, pickle, struct, warnings
 from dataclasses import asdict
 from pathlib import Path
 import h5py, numpy as np, pytest, torch
-from foundry_nb.data import (PointCloudError, check_points, make_sample, generate_shapes, load_npz_cache, safe_pickle_load, write_fewshot,
-                             SyntheticShapes)
+from foundry_nb.cloud import PointCloudError, check_points, make_sample
+from foundry_nb.data import generate_shapes, load_npz_cache, safe_pickle_load, write_fewshot, SyntheticShapes
 from foundry_nb.loaders import load_point_cloud, ModelNet40, ModelNetFewShot, ScanObjectNN, ShapeNet55, ShapeNetPart, write_tiny_datasets
 from foundry_nb.tokenizer import group_points, PointTokenizer
 from foundry_nb.teacher import PointEncoder, torch_load, load_encoder, load_teacher, save_encoder, load_state, CheckpointError, save_json
-from foundry_nb.student import FoundryStudent, StudentConfig, load_student, save_student, cache_targets, COMPRESSORS, embedded_student
+from foundry_nb.student import FoundryStudent, StudentConfig, load_student, save_student, COMPRESSORS, embedded_student
+from foundry_nb.cache import cache_targets
 from foundry_nb.training import Trainer, TrainConfig
 from foundry_nb.experiments import check, check_device, ResultStore
 import foundry_nb.baselines  # registers kmeans, fps, tome
@@ -202,7 +203,11 @@ def test_channels_first(cloud): expect(PointCloudError, lambda: group_points(clo
 def test_empty_batch(cloud): expect(PointCloudError, lambda: group_points(cloud[:0], 64, 32), 'empty', 'B = 0')
 def test_unbatched(cloud): expect(PointCloudError, lambda: group_points(cloud[0], 64, 32), '(B, N, 3)', 'points[None]')
 def test_integer_points(cloud): expect(PointCloudError, lambda: group_points(cloud.long(), 64, 32), 'must be float')
-def test_too_few_points(cloud): expect(PointCloudError, lambda: group_points(cloud[:, :40], 64, 32), 'too few for 64 groups')
+def test_fewer_points_than_groups(cloud):
+    "A cloud smaller than the groups (40 points, 64 groups of 32) is repeated up to size, not refused; indices refer to its own points."
+    nb, ctr, idx = group_points(cloud[:, :40], 64, 32, start=0)
+    assert nb.shape == (2, 64, 32, 3) and int(idx.max()) < 40 and torch.isfinite(nb).all()
+def test_empty_clouds(cloud): expect(PointCloudError, lambda: group_points(cloud[:, :0], 64, 32), 'N = 0')
 def test_list_input(): expect(TypeError, lambda: group_points([[0., 0., 0.]], 64, 32), 'torch tensor')
 def test_check_points_wrong_columns(): expect(PointCloudError, lambda: check_points(np.zeros((4, 2)), src='f.txt'), 'f.txt', 'at least 3 columns')
 
@@ -219,13 +224,13 @@ def test_zero_supertokens(small_teacher): expect(ValueError, lambda: FoundryStud
 def test_unknown_compressor(small_teacher): expect(KeyError, lambda: FoundryStudent(StudentConfig(asdict(small_teacher.cfg), compressor='pca'), small_teacher), "unknown compressor 'pca'")
 def test_gate_budget_above_c(cloud):
     g = embedded_student('gate_s16'); g.budget = 100
-    with torch.no_grad(): expect(ValueError, lambda: g(torch.cat([cloud] * 4, 1)), 'budget r must be in [0, 64]')
+    with torch.no_grad(): expect(ValueError, lambda: g(torch.cat([cloud] * 4, 1)), 'r=100', 'c=64')
 def test_checkpoint_of_other_config(small_teacher): expect(CheckpointError, lambda: load_state(PointEncoder('tiny', depth=2, dim=48, heads=4), small_teacher.state_dict()), 'missing')
 def test_student_loader_on_teacher_file(tmp_path, small_teacher):
-    save_encoder(small_teacher, tmp_path / 't.pt'); expect(CheckpointError, lambda: load_student(tmp_path / 't.pt'), 't.pt', 'not a foundry_nb student')
+    save_encoder(small_teacher, tmp_path / 't.pt'); expect(CheckpointError, lambda: load_student(tmp_path / 't.pt'), 't.pt', 'not a student')
 def test_encoder_loader_on_student_file(tmp_path, small_teacher):
     st = FoundryStudent(StudentConfig(asdict(small_teacher.cfg), s=4), small_teacher); save_student(st, tmp_path / 's.pt')
-    expect(CheckpointError, lambda: load_encoder(tmp_path / 's.pt'), 's.pt', 'not a foundry_nb encoder')
+    expect(CheckpointError, lambda: load_encoder(tmp_path / 's.pt'), 's.pt', 'a foundry_nb student, not an encoder')
 def test_student_roundtrip_keeps_tau(tmp_path, small_teacher):
     st = FoundryStudent(StudentConfig(asdict(small_teacher.cfg), s=4), small_teacher); st.compressor.tau = 0.25; save_student(st, tmp_path / 's.pt')
     assert abs(load_student(tmp_path / 's.pt').compressor.tau - 0.25) < 1e-6
@@ -249,7 +254,7 @@ def test_same_settings_resume_returns_finished_run(tmp_path):
     assert b.step == a.step and all(torch.equal(x, y) for x, y in zip(a.model.state_dict().values(), b.model.state_dict().values()))
 
 def test_training_checkpoint_is_plain(tmp_path):
-    _toy(tmp_path, epochs=1).fit(); assert torch.load(tmp_path / 'run.pt', weights_only=True)['format'] == 'foundry_nb.train'
+    _toy(tmp_path, epochs=1).fit(); assert torch_load(tmp_path / 'run.pt')['format'] == 'foundry_nb.train'
 
 # ----------------------------------------------------------------------------------------------- 7. concurrency
 def test_save_json_unique_temp_names(tmp_path):
@@ -275,3 +280,137 @@ def test_georeferenced_file_loads_but_model_asks_to_normalise(tmp_path):
     p = tmp_path / 'utm.xyz'; p.write_text('\n'.join(f'{5.6e6 + i} {4.2e5 + 2 * i} {100 + i}' for i in range(64)))
     s = load_point_cloud(p); assert s['points'].shape == (64, 3)                     # real survey data in metres is data, not an error
     expect(PointCloudError, lambda: group_points(torch.from_numpy(s['points'])[None], 16, 8), 'normalise')
+
+# ------------------------------------------------------------------------ 9. nothing silent (integrity, degenerate clouds, named culprits)
+def _toy_trainer(tmp_path, name='run.pt', width=8, device='cpu', **kw):
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, width), torch.nn.Linear(width, 1))
+    xs = [dict(x=torch.randn(4), y=torch.randn(())) for _ in range(16)]
+    loss = lambda m, b: (((m(b['x'])[:, 0] - b['y']) ** 2).mean(), {})
+    return Trainer(model, loss, xs, TrainConfig(epochs=3, batch_size=4, lr=1e-2, progress=False, device=device, ckpt_every=1, **kw), tmp_path / name)
+
+def test_damaged_training_checkpoint_refused_and_previous_offered(tmp_path):
+    "A resume from a damaged checkpoint used to go on silently and end with other weights: now it is refused, the intact previous one offered."
+    t = _toy_trainer(tmp_path)
+    t.fit(max_steps=6)
+    raw = bytearray((tmp_path / 'run.pt').read_bytes()); raw[len(raw) // 2] ^= 0x10; (tmp_path / 'run.pt').write_bytes(bytes(raw))
+    expect(CheckpointError, lambda: _toy_trainer(tmp_path), 'run.pt: damaged', 'run.prev.pt is intact')
+
+def test_resume_with_another_model_named(tmp_path):
+    _toy_trainer(tmp_path).fit(max_steps=2)
+    expect(CheckpointError, lambda: _toy_trainer(tmp_path, width=16), 'run.pt (a training checkpoint) does not fit the model', 'mismatched', 'another model')
+
+def test_nan_weights_refused(tmp_path, small_teacher):
+    import copy
+    bad = copy.deepcopy(small_teacher)
+    with torch.no_grad(): bad.encoder.norm.weight[3] = float('inf')
+    save_encoder(bad, tmp_path / 'nan.pt')
+    expect(CheckpointError, lambda: load_teacher(tmp_path / 'nan.pt'), 'nan.pt', 'NaN/inf', 'encoder.norm.weight')
+    st = FoundryStudent(StudentConfig(asdict(small_teacher.cfg), s=4), small_teacher)
+    with torch.no_grad(): st.cau.mlp[0].weight.fill_(float('nan'))
+    save_student(st, tmp_path / 's.pt')
+    expect(CheckpointError, lambda: load_student(tmp_path / 's.pt'), 's.pt', 'NaN/inf')
+
+def test_module_prefix_loads(small_teacher):
+    m = PointEncoder(small_teacher.cfg)
+    load_state(m, {f'module.{k}': v for k, v in small_teacher.state_dict().items()})
+    assert all(torch.equal(a, b) for a, b in zip(m.state_dict().values(), small_teacher.state_dict().values()))
+
+def test_student_file_where_teacher_expected(tmp_path, small_teacher):
+    save_student(FoundryStudent(StudentConfig(asdict(small_teacher.cfg), s=4), small_teacher), tmp_path / 's.pt')
+    expect(CheckpointError, lambda: load_teacher(tmp_path / 's.pt'), 's.pt', 'student', 'load_student')
+    save_encoder(small_teacher, tmp_path / 't.pt')
+    expect(CheckpointError, lambda: load_student(tmp_path / 't.pt'), 't.pt', 'not a student', 'load_teacher')
+
+def test_unknown_config_field_names_the_file(tmp_path, small_teacher):
+    save_encoder(small_teacher, tmp_path / 't.pt'); ck = torch_load(tmp_path / 't.pt'); ck['config']['new_knob'] = 3; torch.save(ck, tmp_path / 't.pt')
+    expect(CheckpointError, lambda: load_teacher(tmp_path / 't.pt'), 't.pt', 'new_knob', 'another version')
+    save_student(FoundryStudent(StudentConfig(asdict(small_teacher.cfg), s=4), small_teacher), tmp_path / 's.pt')
+    ck = torch_load(tmp_path / 's.pt'); ck['config']['new_knob'] = 3; torch.save(ck, tmp_path / 's.pt')
+    expect(CheckpointError, lambda: load_student(tmp_path / 's.pt'), 's.pt', 'new_knob')
+
+def test_generated_cache_not_matching_its_key_is_rebuilt(tmp_path):
+    from foundry_nb.data import atomic_save_npz
+    a = generate_shapes('train', 1, 128, cache_dir=tmp_path)
+    f = next(tmp_path.glob('synthetic-*.npz')); atomic_save_npz(f, **{k: v[:5] for k, v in a.items()})
+    with pytest.warns(UserWarning, match='does not hold what its key describes'): b = generate_shapes('train', 1, 128, cache_dir=tmp_path)
+    assert np.array_equal(a['points'], b['points'])
+
+def test_target_cache_not_matching_its_key_is_rebuilt(tmp_path, small_teacher):
+    from foundry_nb.data import atomic_save_npz
+    small_teacher.tokenizer.start = 0
+    ds = SyntheticShapes('train', 1, 512, cache_dir=tmp_path, classes=['chair', 'mug'])
+    c = cache_targets(small_teacher, ds, 256, cache_dir=tmp_path)
+    f = next(tmp_path.glob('targets-*.npz')); atomic_save_npz(f, **dict(c, targets=c['targets'][:, :10]))      # targets with another token count
+    with pytest.warns(UserWarning, match=r'targets \(2, 10, 48\), expected \(2, 64, 48\)'): d = cache_targets(small_teacher, ds, 256, cache_dir=tmp_path)
+    assert np.array_equal(c['targets'], d['targets'])
+
+def test_cache_folder_that_is_a_file(tmp_path):
+    (tmp_path / 'f').write_text('x')
+    expect(NotADirectoryError, lambda: generate_shapes('train', 1, 64, cache_dir=tmp_path / 'f'), 'is a file, not a folder', 'cache_dir')
+
+@pytest.mark.parametrize('backend', ['cpu', 'torch'])
+def test_repeated_points_tokenize(backend):
+    "A 50-point segment repeated to 1,024 points used to stop the CPU back-end (fpsample returned repeated indices)."
+    seg = torch.from_numpy(np.random.default_rng(0).normal(size=(50, 3)).astype(np.float32))
+    x = seg[torch.arange(1024) % 50][None]
+    nb, ctr, idx = group_points(x, 64, 32, start=0, backend=backend)
+    assert torch.isfinite(nb).all() and ctr.shape == (1, 64, 3) and len(torch.unique(ctr[0], dim=0)) == 50
+
+def test_backends_agree_on_ties():
+    lattice = torch.from_numpy(np.stack(np.meshgrid(*[np.linspace(-.5, .5, 10)] * 3), -1).reshape(1, -1, 3).astype(np.float32))
+    a, b = group_points(lattice, 64, 32, start=3, backend='cpu'), group_points(lattice, 64, 32, start=3, backend='torch')
+    assert torch.equal(a[1], b[1]) and torch.equal(a[0], b[0])
+
+def test_cuda_on_cpu_only_torch():
+    from foundry_nb.training import resolve_device
+    if torch.cuda.is_available(): pytest.skip('this machine has CUDA: the CPU-only message cannot be shown')
+    expect(ValueError, lambda: resolve_device('cuda'), "device='cuda'", 'no CUDA', "device='cpu'")
+    expect(ValueError, lambda: _toy_trainer(Path('/nonexistent'), device='cuda'), 'no CUDA')
+
+@pytest.mark.parametrize('r', [-1, 2.5, 65, 'all', True])
+def test_unusable_gate_budget(r):
+    st = embedded_student('gate_s16')
+    st.budget = r
+    expect(ValueError, lambda: st(torch.rand(1, 1024, 3)), f'r={r!r}', "'threshold'", 'c=64')
+
+def test_loader_kinds_named(tmp_path):
+    (tmp_path / 'latin.xyz').write_bytes(b'# caf\xe9\n0 0 0\n1 1 1\n2 2 2\n')
+    expect(PointCloudError, lambda: load_point_cloud(tmp_path / 'latin.xyz'), 'latin.xyz', 'not UTF-8', '0xe9')
+    (tmp_path / 'big.xyz').write_text('1e300 0 0\n1 1 1\n2 2 2\n')
+    expect(PointCloudError, lambda: load_point_cloud(tmp_path / 'big.xyz'), 'big.xyz', '1e+300', 'float32')
+    (tmp_path / 'scans.ply').mkdir()
+    expect(PointCloudError, lambda: load_point_cloud(tmp_path / 'scans.ply'), 'scans.ply', 'a folder, not a file')
+    expect(PointCloudError, lambda: load_point_cloud(tmp_path), 'a folder, not a file')
+    np.save(tmp_path / 'c.npy', np.ones((5, 3), complex))
+    expect(PointCloudError, lambda: load_point_cloud(tmp_path / 'c.npy'), 'c.npy', 'complex')
+    expect(PointCloudError, lambda: check_points(np.ones((5, 3), complex)), 'complex')
+    np.save(tmp_path / 's.npy', np.zeros(5, dtype=[('x', 'f4'), ('y', 'f4'), ('z', 'f4')]))
+    assert load_point_cloud(tmp_path / 's.npy')['points'].shape == (5, 3)                         # named fields x, y, z: read
+    np.save(tmp_path / 'q.npy', np.zeros(5, dtype=[('a', 'f4'), ('b', 'f4')]))
+    expect(PointCloudError, lambda: load_point_cloud(tmp_path / 'q.npy'), 'q.npy', "['a', 'b']", 'x, y, z')
+    nr = np.random.rand(4, 3); nr[1] = np.nan
+    np.savetxt(tmp_path / 'n.txt', np.c_[np.random.rand(4, 3), nr])
+    expect(PointCloudError, lambda: load_point_cloud(tmp_path / 'n.txt'), 'n.txt', '1 of 4 normals are NaN/inf', "nan='drop'")
+    s = load_point_cloud(tmp_path / 'n.txt', nan='drop')
+    assert len(s['points']) == 3 and np.isfinite(s['normals']).all() and s['n_dropped'] == 1
+    expect(PointCloudError, lambda: make_sample(np.zeros((2, 3), np.float32), normals=np.full((2, 3), np.inf)), 'normals are NaN/inf')
+
+def test_mesh_kinds_named(tmp_path):
+    (tmp_path / 'm.off').write_text('OFF\n4 2 0\n0 0 0\n1 0 0\n0 1 0\n0 0 1\n3 0 1 2\n3 0 1 9\n')
+    expect(PointCloudError, lambda: load_point_cloud(tmp_path / 'm.off'), 'm.off', 'face')
+    (tmp_path / 'ok.off').write_text('OFF\n4 2 0\n0 0 0\n1 0 0\n0 1 0\n0 0 1\n3 0 1 2\n3 0 1 3\n')
+    expect(ValueError, lambda: load_point_cloud(tmp_path / 'ok.off', n_mesh_points=-5), 'n_mesh_points', '-5', 'positive int')
+    (tmp_path / 'flat.off').write_text('OFF\n3 1 0\n0 0 0\n1 1 1\n2 2 2\n3 0 1 2\n')
+    expect(PointCloudError, lambda: load_point_cloud(tmp_path / 'flat.off'), 'flat.off', 'zero surface area')
+
+def test_shapenetpart_split_kinds_named(tiny):
+    import shutil
+    root = Path(tiny['shapenetpart']); split = root / 'train_test_split' / 'shuffled_test_file_list.json'
+    good = split.read_text()
+    try:
+        split.write_text(good[:len(good) // 2])
+        expect(PointCloudError, lambda: ShapeNetPart(root, 'test'), 'shuffled_test_file_list.json', 'not valid JSON')
+        split.write_text(json.dumps(['shape_data/02691156']))
+        expect(PointCloudError, lambda: ShapeNetPart(root, 'test'), "'shape_data/02691156'", 'shape_data/<synset>/<id>')
+    finally: split.write_text(good)

@@ -32,7 +32,7 @@ def test_committed_with_outputs(nb):
 @pytest.mark.parametrize('nb', CHAPTERS + [NBS / f'{n}.ipynb' for n in REPRODUCTION], ids=lambda p: p.stem)
 def test_outputs_are_those_of_the_current_code(nb):
     "A committed output came from the code now above it: the notebook's stamp (made when it was executed) matches its code cells."
-    from foundry_nb.report import stale
+    from foundry_nb.book import stale
     assert stale(nb) is None, stale(nb)
 
 CHEAP = ['12_stats', '10_report', '05_cau']   # chapters that run in seconds and print deterministic text: re-run to catch library drift

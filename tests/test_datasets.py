@@ -1,6 +1,7 @@
 "What crosses chapters: every dataset feeds the same transforms, DataLoader and tokenizer; error handling."
 import numpy as np, pytest, torch
-from foundry_nb.data import SyntheticShapes, Compose, Normalize, Resample, RandomRotate, generate_shapes, write_fewshot, PointCloudError
+from foundry_nb.data import SyntheticShapes, Compose, Normalize, Resample, RandomRotate, generate_shapes, write_fewshot
+from foundry_nb.cloud import PointCloudError
 from foundry_nb.loaders import write_tiny_datasets, ShapeNet55, ModelNet40, ModelNetFewShot, ScanObjectNN, ShapeNetPart
 from foundry_nb.tokenizer import PointTokenizer
 

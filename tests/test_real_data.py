@@ -1,6 +1,7 @@
 "Loaders on the real files in ../shared/data (skipped with a reason where that folder is absent)."
 import numpy as np, pytest, torch
-from foundry_nb.data import PointCloudError, Normalize
+from foundry_nb.cloud import PointCloudError
+from foundry_nb.data import Normalize
 from foundry_nb.loaders import load_point_cloud, ModelNet40, ShapeNetPart
 from foundry_nb.tokenizer import PointTokenizer
 
@@ -60,3 +61,32 @@ def test_tokenize_real_scan(shared_data):
     tok = PointTokenizer(num_groups=len(pts) // 64, group_size=32, dim=64, start=None).eval()
     with torch.no_grad(): t, c = tok(x)
     assert t.shape == (1, len(pts) // 64, 64) and torch.isfinite(t).all()
+
+def _segments(shared_data, sizes=(50, 20, 300)):
+    "Real LiDAR object segments: the points of a KITTI frame nearest to a car-sized spot, the smallest about 50 points, and a PCL car scan."
+    from scipy.spatial import cKDTree
+    pts = load_point_cloud(shared_data / 'kitti/train/sequences/00/velodyne/000000.bin')['points']
+    near = pts[np.linalg.norm(pts[:, :2], axis=1) < 20]
+    tree, rng = cKDTree(near), np.random.default_rng(0)
+    out = {f'kitti_{n}': near[tree.query(near[rng.integers(len(near))], k=n)[1]] for n in sizes}
+    out['pcl_car6'] = load_point_cloud(shared_data / 'pcl_scans' / 'car6.pcd')['points']
+    return out
+
+def test_real_segments_with_repeated_points(shared_data):
+    "Real LiDAR segments brought to 1,024 points by repeating them (what a fixed-size pipeline does), and the raw 20-point segment: the teacher and the shipped students embed them, with the same tokens on both back-ends."
+    from foundry_nb.teacher import load_teacher
+    from foundry_nb.student import embedded_student
+    teacher, students = load_teacher(), [embedded_student(n) for n in ('s1', 's16', 'gate_s16')]
+    for name, seg in _segments(shared_data).items():
+        seg = Normalize()(dict(points=seg.astype(np.float32)))['points']
+        for x in (np.resize(seg, (1024, 3)), seg):                  # repeated to 1,024, and as it is (fewer points than groups when small)
+            x = torch.from_numpy(np.ascontiguousarray(x))[None]
+            toks = {}
+            for be in ('cpu', 'torch'):
+                teacher.tokenizer.backend = be
+                with torch.no_grad(): toks[be] = teacher.tokens(x, torch.Generator().manual_seed(0))
+            teacher.tokenizer.backend = 'auto'
+            assert torch.equal(toks['cpu'][0], toks['torch'][0]) and torch.equal(toks['cpu'][1], toks['torch'][1]), name
+            with torch.no_grad():
+                assert torch.isfinite(teacher.pooled(teacher.encode(*toks['cpu']))).all(), name
+                for st in students: assert torch.isfinite(st.pooled(x, torch.Generator().manual_seed(0))).all(), (name, st.cfg.s)

@@ -3,6 +3,7 @@ processes writing one result store keep every row."""
 import json, os, signal, subprocess, sys, textwrap
 from pathlib import Path
 import torch
+from foundry_nb.teacher import torch_load
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,7 +40,7 @@ def test_sigkill_mid_epoch_then_resume_is_bit_identical(tmp_path):
     ref = _distill(tmp_path, 'ref.pt', 'ref_weights.pt'); assert ref.returncode == 0, ref.stderr[-2000:]
     killed = _distill(tmp_path, 'run.pt', 'never.pt', kill_at=5)           # 18 shapes / batch 6 = 3 steps an epoch: step 5 is inside epoch 2
     assert killed.returncode == -signal.SIGKILL and not (tmp_path / 'never.pt').exists()
-    mid = torch.load(tmp_path / 'run.pt', weights_only=True)
+    mid = torch_load(tmp_path / 'run.pt')
     assert (mid['step'], mid['epoch'], mid['batch_in_epoch']) == (4, 1, 1)    # the last checkpoint before the kill: mid-epoch
     resumed = _distill(tmp_path, 'run.pt', 'resumed_weights.pt'); assert resumed.returncode == 0, resumed.stderr[-2000:]
     a, b = torch.load(tmp_path / 'ref_weights.pt', weights_only=True), torch.load(tmp_path / 'resumed_weights.pt', weights_only=True)
