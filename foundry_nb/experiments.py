@@ -4,16 +4,16 @@
 
 # %% ../nbs/11_experiments.ipynb #8d00367c
 from __future__ import annotations
-import datetime, fcntl, hashlib, json, os, platform, statistics, time
+import datetime, fcntl, hashlib, json, os, platform, time
 from contextlib import contextmanager
 from pathlib import Path
-import torch
+import numpy as np, torch
 import foundry_nb
 from .teacher import fingerprint, jsonable, save_json   # save_json: the kit's one atomic JSON writer
 
 # %% auto #0
-__all__ = ['check', 'check_device', 'run_info', 'file_lock', 'ResultStore', 'latency_ms', 'peak_memory_mb', 'matmul_peak_gflops',
-           'stage_costs', 'distill_student', 'estimate', 'estimate_distillation', 'distill_main']
+__all__ = ['check', 'check_device', 'run_info', 'file_lock', 'ResultStore', 'timing', 'speedup', 'latency_ms', 'peak_memory_mb',
+           'matmul_peak_gflops', 'stage_costs', 'distill_student', 'estimate', 'estimate_distillation', 'distill_main']
 
 # %% ../nbs/11_experiments.ipynb #bfb7631a
 def _as_list(name:str, value, kind)->list:
@@ -90,17 +90,40 @@ def _sync(device):
     if torch.device(device).type == 'cuda': torch.cuda.synchronize()
 
 @torch.no_grad()
-def latency_ms(fn, *args, runs:int=10, device='cpu')->float:
-    "Median wall time (ms) of `fn(*args)` over `runs` calls after one warm-up."
-    fn(*args)
+def timing(fns:dict, # name -> a zero-argument callable; all are timed in this process, interleaved (a, b, a, b, ...)
+           runs:int=10, # timed calls of each
+           warmup:int=2, # untimed calls of each first (allocator, kernels, caches)
+           device='cpu',
+           **what, # what each number includes, recorded with it (e.g. batch=32, points=1024, stages='grouping + mini-PointNet + transformer')
+          )->dict:
+    "The kit's one way to time: per name the median ms with its IQR and the repeats, plus threads, device and `what`; pass two models together for a fair `speedup`."
+    for f in fns.values():
+        for _ in range(warmup): f()
     _sync(device)
-    ts = []
+    ts = {k: [] for k in fns}
     for _ in range(runs):
-        t0 = time.perf_counter()
-        fn(*args)
-        _sync(device)
-        ts.append(time.perf_counter() - t0)
-    return 1e3 * statistics.median(ts)
+        for k, f in fns.items():
+            t0 = time.perf_counter()
+            f()
+            _sync(device)
+            ts[k].append(1e3 * (time.perf_counter() - t0))
+    q = lambda v, p: float(np.percentile(v, p))
+    ctx = dict(threads=torch.get_num_threads(), device=str(device), runs=runs, warmup=warmup, **what)
+    return {k: dict(ms=float(np.median(v)), iqr=(q(v, 25), q(v, 75)), repeats=v, **ctx) for k, v in ts.items()}
+
+def speedup(t:dict, # a `timing` result holding both names
+            slow:str, fast:str, # e.g. 'teacher', 's16'
+            level:float=0.95, n_boot:int=2000, seed:int=0)->dict:
+    "How many times faster `fast` is than `slow`: the ratio of their medians, with a bootstrap interval over the interleaved repeats (the same rounds resampled for both)."
+    a, b = np.asarray(t[slow]['repeats']), np.asarray(t[fast]['repeats'])
+    idx = np.random.default_rng(seed).integers(0, len(a), (n_boot, len(a)))
+    r = np.median(a[idx], 1) / np.median(b[idx], 1)
+    lo, hi = np.percentile(r, [50 * (1 - level), 50 * (1 + level)])
+    return dict(mean=float(np.median(a) / np.median(b)), lo=float(lo), hi=float(hi), runs=len(a))
+
+def latency_ms(fn, *args, runs:int=10, device='cpu')->float:
+    "Median wall time (ms) of `fn(*args)`: `timing` of one callable."
+    return timing({'f': lambda: fn(*args)}, runs, device=device)['f']['ms']
 
 def _status_kb(key:str)->int:
     for line in Path('/proc/self/status').read_text().splitlines():

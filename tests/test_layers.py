@@ -74,3 +74,13 @@ def test_one_statement_per_line():
     bad = {m: v for m, v in bad.items() if v}
     assert not bad, f'statements joined on one line (split them in the notebooks, then nbdev_export): {bad}'
     assert joined_statements('a = 1; b = 2\nif a:\n    c = 3\n') == [1] and joined_statements('if a: b = 1; c = 2\n') == [1]
+
+def test_no_undefined_names():
+    "Every name the library uses is defined or imported in its module: a notebook's namespace can hide a missing import that the exported module lacks."
+    from pyflakes.api import check
+    from pyflakes.reporter import Reporter
+    import io
+    out = io.StringIO()
+    for m in modules(LIB): check((LIB / f'{m}.py').read_text(), f'{m}.py', Reporter(out, out))
+    bad = [l for l in out.getvalue().splitlines() if 'undefined name' in l]
+    assert not bad, 'names used but never defined or imported (add the import to the exported cell):\n' + '\n'.join(bad)
