@@ -25,8 +25,10 @@ def cache_targets(teacher:PointEncoder, # the encoder whose tokenizer (and, with
     "Per (view, shape) rows (view-major): points, parts, tokens, centers, labels and, with `targets`, the teacher's targets (float16), and `views`; cached to disk."
     if len(dataset) == 0: raise ValueError("cache_targets: the dataset is empty")
     owner = teacher if targets else teacher.input_stage()
-    key = hashlib.sha1(json.dumps(dict(t=fingerprint(owner), n=len(dataset), name=dataset.get(0)['name'], last=dataset.get(len(dataset) - 1)['name'],
-                                       np=n_points, v=views, s=seed, l=layer, norm=norm, tg=targets, start=str(teacher.tokenizer.start), fmt=4)).encode()).hexdigest()[:16]   # FPS start: other centers
+    first, last = dataset.get(0), dataset.get(len(dataset) - 1)
+    content = hashlib.sha1(np.ascontiguousarray(first['points']).tobytes() + np.ascontiguousarray(last['points']).tobytes()).hexdigest()[:12]   # names can repeat across data
+    key = hashlib.sha1(json.dumps(dict(t=fingerprint(owner), n=len(dataset), name=first['name'], last=last['name'], content=content,
+                                       np=n_points, v=views, s=seed, l=layer, norm=norm, tg=targets, start=str(teacher.tokenizer.start), fmt=5)).encode()).hexdigest()[:16]   # FPS start: other centers
     path = None if cache_dir is False else cache_folder(cache_dir) / f"{'targets' if targets else 'tokens'}-{key}.npz"
     R, G, d = views * len(dataset), teacher.tokenizer.num_groups, teacher.cfg.dim
     expect = dict(tokens=(R, G, d), centers=(R, G, 3), points=(R, n_points, 3), labels=(R,), views=()) | (dict(targets=(R, G, d)) if targets else {})   # what the key describes
