@@ -11,6 +11,7 @@ import torch
 import foundry_nb
 from .cloud import PointCloudError, fps_numpy
 from .views import markdown_table
+from .data import unit_sphere
 from .loaders import load_point_cloud, POINT_EXTS
 from .teacher import CheckpointError, load_teacher, torch_load, fingerprint
 from .training import resolve_device
@@ -19,9 +20,8 @@ from .student import FoundryStudent, embedded_student, embedded_students, load_s
 EMBED_SCHEMA = 'foundry-nb.embed/1'   # the version of the .npz that `embed` writes: bump it when a field changes meaning
 
 # %% auto #0
-__all__ = ['EMBED_SCHEMA', 'DATA_LICENCES', 'find_clouds', 'resolve_model', 'cut_pieces', 'normalise', 'embed_cloud',
-           'write_view', 'save_embedding', 'model_card', 'write_cards', 'embed_command', 'info_command', 'parser',
-           'main']
+__all__ = ['EMBED_SCHEMA', 'DATA_LICENCES', 'find_clouds', 'resolve_model', 'cut_pieces', 'embed_cloud', 'write_view',
+           'save_embedding', 'model_card', 'write_cards', 'embed_command', 'info_command', 'parser', 'main']
 
 # %% ../nbs/13_cli.ipynb #0a6d3500
 def find_clouds(inputs:list, # files and folders (folders are searched recursively)
@@ -66,12 +66,6 @@ def cut_pieces(points:np.ndarray, # (N, 3) one cloud, any units
     cell = cKDTree(seeds).query(points, k=1)[1]
     return [np.flatnonzero(cell == k) for k in range(K) if (cell == k).any()]
 
-def normalise(points:np.ndarray)->tuple:
-    "(points centred and scaled to the unit sphere, centre, scale): what the models expect, and how to undo it."
-    c = points.mean(0)
-    r = float(np.linalg.norm(points - c, axis=1).max()) or 1.
-    return ((points - c) / r).astype(np.float32), c.astype(np.float64), r
-
 # %% ../nbs/13_cli.ipynb #5773c2d9
 @torch.no_grad()
 def embed_cloud(model, # a `PointEncoder` (teacher) or a `FoundryStudent`
@@ -85,8 +79,8 @@ def embed_cloud(model, # a `PointEncoder` (teacher) or a `FoundryStudent`
     dev = next(model.parameters()).device
     pieces, out = cut_pieces(points, piece_points, seed), {k: [] for k in ('pooled', 'tokens', 'centers', 'supertoken', 'error', 'center', 'scale', 'n')}
     for k, idx in enumerate(pieces):
-        p, c, r = normalise(points[idx])
-        x = p[fps_numpy(p, n_points, start=0)] if len(p) >= n_points else p[np.arange(n_points) % len(p)]   # FPS, or repeated up to size
+        p, c, r = unit_sphere(points[idx])
+        x = p[fps_numpy(p, n_points, start=0)] if len(p) > n_points else p   # FPS; a smaller piece as it is (the tokenizer repeats its points up to the groups' size)
         g = lambda: torch.Generator().manual_seed(seed + k)
         xt = torch.from_numpy(np.ascontiguousarray(x))[None].to(dev)
         if isinstance(model, FoundryStudent):

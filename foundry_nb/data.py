@@ -14,8 +14,8 @@ from .views import plot_cloud, plot_gallery, book_figures     # (idem)
 
 # %% auto #0
 __all__ = ['GENERATOR_VERSION', 'SPLITS', 'PLAIN_DATA_GLOBALS', 'default_cache_dir', 'cache_folder', 'unique_tmp',
-           'atomic_save_npz', 'load_npz_cache', 'generate_shapes', 'safe_pickle_load', 'Normalize', 'Resample',
-           'RandomScale', 'RandomTranslate', 'RandomRotate', 'Compose', 'PointDataset', 'eval_points',
+           'atomic_save_npz', 'load_npz_cache', 'generate_shapes', 'safe_pickle_load', 'unit_sphere', 'Normalize',
+           'Resample', 'RandomScale', 'RandomTranslate', 'RandomRotate', 'Compose', 'PointDataset', 'eval_points',
            'SyntheticShapes', 'write_fewshot']
 
 # %% ../nbs/00d_data.ipynb #22ece249
@@ -137,11 +137,16 @@ def _take(s, idx):
     if 'normals' in s: o['normals'] = s['normals'][idx]
     return o
 
+def unit_sphere(points:np.ndarray)->tuple:
+    "(points centred on their centroid and scaled to the unit sphere, the centre, the scale): the normalisation every model of the kit expects, and how to undo it."
+    c = points.mean(0)
+    p = points - c
+    r = max(float(np.linalg.norm(p, axis=1).max()), 1e-12)
+    return (p / r).astype(np.float32), c, r
+
 class Normalize:
-    "Center on the centroid and scale to the unit sphere (`pc_normalize`)."
-    def __call__(self, s, rng=None):
-        p = s['points'] - s['points'].mean(0)
-        return dict(s, points=(p / max(np.linalg.norm(p, axis=1).max(), 1e-12)).astype(np.float32))
+    "Center on the centroid and scale to the unit sphere (`pc_normalize`), as a transform."
+    def __call__(self, s, rng=None): return dict(s, points=unit_sphere(s['points'])[0])
 
 class Resample:
     "Resample to `n` points by 'fps' (random start), 'random' (without replacement) or 'replace' (with replacement)."
