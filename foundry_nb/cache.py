@@ -46,9 +46,9 @@ def cache_targets(teacher:PointEncoder, # the encoder whose tokenizer (and, with
     for b, ss in zip(range(0, len(items), batch_size), batches):
         pts = torch.from_numpy(np.stack([s['points'] for s in ss])).to(module_device(teacher))
         g = torch.Generator().manual_seed((seed + b) % 2**31)   # deterministic groups for any FPS start mode
-        T, C = teacher.tokens(pts, g)
+        T, C, Y = teacher.token_targets(pts, g, layer, norm) if targets else (*teacher.tokens(pts, g), None)
         for k, v in (('points', pts), ('tokens', T), ('centers', C)): out[k].append(v.cpu().numpy())
-        if targets: out['targets'].append(teacher.targets(teacher.encode(T, C), layer, norm).float().cpu().numpy().astype(np.float16))
+        if targets: out['targets'].append(Y.float().cpu().numpy().astype(np.float16))
         out['labels'].append(np.array([s['label'] for s in ss]))
         out['parts'].append(np.stack([s['parts'] for s in ss]).astype(np.int16))
     out = {k: np.concatenate(v) for k, v in out.items()}

@@ -198,6 +198,7 @@ def distill_student(teacher, # the `PointEncoder` to start from
                     scfg, # a `student.StudentConfig`
                     run_dir, epochs:int=8, batch_size:int=64, lr:float=1e-3, beta:float=2.0, seed:int=0, device='cpu',
                     precision:str='auto', # `training.TrainConfig.precision`: bf16 autocast on CUDA by default
+                    max_steps:int|None=None, # stop (checkpointed) after this many steps in all; the same call again resumes
                    ):
     "Distil a teacher-initialised student on cached targets (resumable); returns (student in eval mode, history)."
     from foundry_nb.student import FoundryStudent, distill
@@ -208,8 +209,9 @@ def distill_student(teacher, # the `PointEncoder` to start from
     cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, warmup_epochs=min(1, epochs - 1), seed=seed, device=device, progress=False, precision=precision)
     run = {k: getattr(cfg, k) for k in RUN_KEYS}                    # what the trajectory depends on (not the device or the progress bar)
     tag = hashlib.sha1(json.dumps(jsonable(dict(s=scfg, c=run, b=beta, n=len(cache['targets'])))).encode()).hexdigest()[:8]   # another setting: another file
-    hist = distill(st, cache, cfg, ckpt_path=Path(run_dir) / f'{name}-{tag}.pt', beta=beta).history
-    return st.eval(), hist
+    t = distill(st, cache, cfg, ckpt_path=Path(run_dir) / f'{name}-{tag}.pt', beta=beta, max_steps=max_steps)
+    st.finished = t.epoch >= cfg.epochs
+    return st.eval(), t.history
 
 def estimate(step, # one unit of work, e.g. a training step (gradients allowed)
              units:int, # how many units the stage runs
@@ -224,7 +226,9 @@ def estimate(step, # one unit of work, e.g. a training step (gradients allowed)
     return out
 
 def estimate_distillation(teacher, cache:dict, scfg, # the largest student of the run
-                          students:int, epochs:int, batch_size:int, device='cpu', beta:float=2.0)->dict:
+                          students:int, epochs:int, batch_size:int, device='cpu', beta:float=2.0,
+                          rows:int|None=None, # rows each epoch runs over (None: the cache's; a sample cache can stand in for the whole run)
+                         )->dict:
     "`estimate` of a distillation stage: one training step of `scfg`'s student on a cached batch, times every step of every student."
     from foundry_nb.student import FoundryStudent, distill_loss
     from foundry_nb.cache import TargetCache
@@ -232,7 +236,7 @@ def estimate_distillation(teacher, cache:dict, scfg, # the largest student of th
     import foundry_nb.baselines
     st, loss = FoundryStudent(scfg, teacher).to(device).train(), distill_loss(beta)
     b = _to(torch.utils.data.default_collate([TargetCache(cache)[i] for i in range(min(batch_size, len(cache['targets'])))]), device)
-    steps = students * epochs * max(1, len(cache['targets']) // batch_size)
+    steps = students * epochs * max(1, (rows or len(cache['targets'])) // batch_size)
     return estimate(lambda: loss(st, b)[0].backward(), steps, f'distillation ({students} students x {epochs} epochs)', device=device)
 
 # %% ../nbs/11_experiments.ipynb #566aadd3

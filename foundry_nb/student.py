@@ -57,7 +57,7 @@ class FoundryStudent(nn.Module):
     def __init__(self, cfg:StudentConfig, teacher:PointEncoder|None=None):
         super().__init__()
         self.cfg, tcfg = cfg, get_config(cfg.teacher)
-        self.backbone = copy.deepcopy(teacher) if teacher is not None else PointEncoder(tcfg)
+        self.backbone = copy.deepcopy(getattr(teacher, 'student_init', teacher)) if teacher is not None else PointEncoder(tcfg)   # a foreign teacher (`foreign.ForeignTeacher`): a fresh encoder of its width
         if cfg.depth: self.backbone.encoder.blocks = self.backbone.encoder.blocks[:cfg.depth]
         self.backbone.requires_grad_(True).train()
         if cfg.compressor not in COMPRESSORS: raise KeyError(f"unknown compressor {cfg.compressor!r}; registered: {list(COMPRESSORS)}")
@@ -141,6 +141,7 @@ def distill_loss(beta:float=2.0):
 
 def distill(student:FoundryStudent, cache:dict, cfg, ckpt_path=None, beta:float=2.0,
             tau=(1.0, 0.01), # DSO temperature: start, end (annealed to 0.01 so that training and evaluation assign alike)
+            max_steps:int|None=None, # stop (checkpointed) after this many steps in all; the same call again resumes
            ):
     "Train `student` on cached targets with the kit's loop (resumable); the DSO temperature is annealed."
     from foundry_nb.training import Trainer
@@ -150,7 +151,7 @@ def distill(student:FoundryStudent, cache:dict, cfg, ckpt_path=None, beta:float=
         T0 = torch.from_numpy(cache['tokens'][:256]).float().to(module_device(student))
         for m in student.modules():
             if hasattr(m, 'init_supertokens'): m.init_supertokens(T0, seed=cfg.seed)
-    t.fit()
+    t.fit(max_steps)
     return t
 
 @torch.no_grad()

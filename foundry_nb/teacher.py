@@ -16,9 +16,9 @@ from .data import unique_tmp
 __all__ = ['CONFIGS', 'CHECKED', 'EMBEDDED_TEACHER', 'Attention', 'DropPath', 'Mlp', 'Block', 'TransformerEncoder',
            'EncoderConfig', 'get_config', 'EncoderOutput', 'pool_max_mean', 'module_device', 'seg_layers',
            'PointEncoder', 'CheckpointError', 'previous_checkpoint', 'atomic_torch_save', 'torch_load', 'jsonable',
-           'save_json', 'fingerprint', 'save_encoder', 'load_state', 'load_encoder', 'official_state_dict',
-           'pointjepa_config', 'load_pointjepa', 'load_pointmae', 'load_pointbert', 'detect_format', 'load_teacher',
-           'set_num_groups', 'count_flops', 'bf16_supported', 'precision_context']
+           'save_json', 'fingerprint', 'round_half', 'save_encoder', 'load_state', 'load_encoder',
+           'official_state_dict', 'pointjepa_config', 'load_pointjepa', 'load_pointmae', 'load_pointbert',
+           'detect_format', 'load_teacher', 'set_num_groups', 'count_flops', 'bf16_supported', 'precision_context']
 
 # %% ../nbs/02_teacher.ipynb #f10fcf46
 class Attention(nn.Module):
@@ -178,6 +178,11 @@ class PointEncoder(nn.Module):
         h = o.hidden_states[layer]
         return F.layer_norm(h, h.shape[-1:])
 
+    def token_targets(self, points, generator=None, layer:int=-1, norm:str='ln')->tuple:
+        "(T, centers, targets) of a batch: what a target cache stores (`cache.cache_targets`); any teacher that has this method can be distilled."
+        T, C = self.tokens(points, generator)
+        return T, C, self.targets(self.encode(T, C), layer, norm)
+
     def pooled(self, x, generator=None):
         "cat(max, mean) over tokens of the final-LN output: (B, 2d), the linear-probe feature."
         return pool_max_mean(self._out(x, generator).last_hidden_state)
@@ -292,9 +297,19 @@ def fingerprint(model:nn.Module)->str:
         h.update(v.detach().float().cpu().contiguous().numpy().tobytes())
     return h.hexdigest()[:12]
 
-def save_encoder(model:PointEncoder, path, **meta):
+def round_half(model:nn.Module)->nn.Module:
+    "Round `model`'s floating weights to float16 precision in place (kept float32): what a `half=True` file will hold, so the weights probed are the weights shipped."
+    with torch.no_grad():
+        for v in model.state_dict().values():
+            if v.is_floating_point(): v.copy_(v.half().float())
+    return model
+
+def save_encoder(model:PointEncoder, path,
+                 half:bool=False, # store floating weights as float16 (half the file); `round_half` the model first and its fingerprint is unchanged by the round trip
+                 **meta):
     "Save weights + configuration + metadata (seed, metrics, ...; JSON values) atomically."
-    atomic_torch_save(dict(format='foundry_nb.encoder', config=asdict(model.cfg), state_dict=model.state_dict(), meta=jsonable(meta)), path)
+    sd = {k: v.half() if half and v.is_floating_point() else v for k, v in model.state_dict().items()}
+    atomic_torch_save(dict(format='foundry_nb.encoder', config=asdict(model.cfg), state_dict=sd, meta=jsonable(meta)), path)
 
 def load_state(model:nn.Module, sd:dict, strict:bool=True, ignored=(),
                src:str='checkpoint', # what to call the weights in messages (the file's path)

@@ -14,7 +14,7 @@ def test_console_script_installed():
     assert shutil.which('foundry-nb', path=str(Path(sys.executable).parent)), "`pip install -e .` should put foundry-nb next to this python (settings.ini console_scripts)"
 
 def test_help_on_every_verb():
-    for verb in ([], ['embed'], ['info']):
+    for verb in ([], ['embed'], ['info'], ['distill']):
         r = cli(*verb, '--help'); assert r.returncode == 0 and 'usage: foundry-nb' in r.stdout, r.stderr
 
 def test_embed_real_files_equals_the_api(shared_data, tmp_path):
@@ -35,6 +35,54 @@ def test_embed_real_files_equals_the_api(shared_data, tmp_path):
     k = np.load(tmp_path / 'out' / '000000.npz')
     assert len(k['n']) > 10 and k['n'].sum() == len(k['piece_of_point'])          # a 124k-point LiDAR frame: object-scale pieces
 
+def test_distill_real_shapes_equals_the_api_and_resumes(shared_data, tmp_path):
+    "A student from a folder of real meshes and scans, as a subprocess; equal to the Python API's; an interrupted run resumed gives the same weights."
+    from foundry_nb.cli import main
+    from foundry_nb.student import load_student
+    from foundry_nb.teacher import fingerprint
+    d = tmp_path / 'scans'
+    d.mkdir()
+    for f in sorted((shared_data / 'modelnet10' / 'ModelNet10').rglob('*.off'))[:6] + [shared_data / 'pcl_scans' / 'bun0.pcd', shared_data / 'meshes' / 'bunny.ply']:
+        shutil.copy(f, d / f.name)
+    args = ['distill', '--data', d, '--s', '4', '--epochs', '2', '--batch-size', '4', '--points', '512', '--views', '1', '--quiet', '--device', 'cpu']
+    r = cli(*args, '--out', tmp_path / 'cli.pt')
+    assert r.returncode == 0 and 'estimate, teacher targets' in r.stdout, r.stderr[-2000:]
+    import torch
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)                                                        # as the subprocess (cli): the same arithmetic
+    try: assert main([str(a) for a in args] + ['--out', str(tmp_path / 'api.pt')]) == 0
+    finally: torch.set_num_threads(threads)
+    fp = fingerprint(load_student(tmp_path / 'cli.pt'))
+    assert fp == fingerprint(load_student(tmp_path / 'api.pt'))
+    r = cli(*args, '--out', tmp_path / 'cut.pt', '--max-steps', '1')
+    assert r.returncode == 0 and 'run the same command again' in r.stdout and not (tmp_path / 'cut.pt').exists(), r.stderr[-2000:]
+    assert cli(*args, '--out', tmp_path / 'cut.pt').returncode == 0
+    assert fingerprint(load_student(tmp_path / 'cut.pt')) == fp
+
+@pytest.mark.parametrize('fmt', ['pointmae', 'pointbert', 'custom'])
+def test_distill_from_other_teachers(tmp_path, fmt):
+    "Point-MAE and Point-BERT layouts (the student starts from their weights) and a user's own module (a fresh student of its width), through the same command."
+    import torch
+    from foundry_nb.shapes import sample_shape
+    from foundry_nb.student import load_student
+    from foundry_nb.teacher import official_state_dict
+    (tmp_path / 'in').mkdir()
+    for i in range(4): np.save(tmp_path / 'in' / f'{i}.npy', sample_shape(('chair', 'table')[i % 2], 2048, seed=i)['points'])
+    if fmt == 'custom':
+        (tmp_path / 'mine.py').write_text("import torch.nn as nn\nclass Mine(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.lin = nn.Linear(3, 40)\n"
+                                          "    def forward(self, p):\n        C = p[:, ::16]\n        return {'tokens': self.lin(C), 'centers': C}\n")
+        teacher = f"{tmp_path / 'mine.py'}:Mine"
+    else:
+        torch.save(official_state_dict(fmt), tmp_path / f'{fmt}.pth')
+        teacher = tmp_path / f'{fmt}.pth'
+    r = cli('distill', '--teacher', teacher, '--data', tmp_path / 'in', '--s', '4', '--epochs', '1', '--batch-size', '4', '--points', '256', '--views', '1',
+            '--quiet', '--device', 'cpu', '--out', tmp_path / 'st.pt')
+    assert r.returncode == 0, r.stderr[-2000:]
+    st = load_student(tmp_path / 'st.pt')
+    want = (40, 16) if fmt == 'custom' else (384, 64)                                 # width d and token count c follow the teacher
+    assert (st.cfg.teacher['dim'], st.cfg.teacher['num_groups']) == want and st.meta['foreign_teacher'] == (fmt == 'custom')
+    assert ('fresh 40-wide encoder' in r.stdout) == (fmt == 'custom')
+
 def test_embed_a_folder_with_the_teacher(tmp_path):
     from foundry_nb.shapes import sample_shape
     (tmp_path / 'in').mkdir()
@@ -44,8 +92,14 @@ def test_embed_a_folder_with_the_teacher(tmp_path):
     assert sorted(p.name for p in (tmp_path / 'out').iterdir()) == ['chair.npz', 'table.npz']
 
 @pytest.mark.parametrize('args,needle', [(['embed', 'nope.ply'], 'no such file'), (['embed', '.', '--model', 'x.pt'], 'no such file'),
-                                         (['embed', '.', '--model', 's99'], "expected 'teacher'"), (['embed', '.', '--points', '3'], '--points'),
-                                         (['embed', '.', '--device', 'cuda'], 'CUDA'), (['info', 'nope.pt'], 'no such model file')])
+                                         (['embed', '.', '--model', 's99'], "expected a shipped teacher (teacher"), (['embed', '.', '--points', '3'], '--points'),
+                                         (['embed', '.', '--device', 'cuda'], 'CUDA'), (['info', 'nope.pt'], 'no such model file'),
+                                         (['distill', '--data', '.', '--out', 's.pt', '--s', '0'], '--s must be at least 1'),
+                                         (['distill', '--data', '.', '--out', 's.pt', '--s', '65'], 'choose 1 to 64'),
+                                         (['distill', '--data', 'nope', '--out', 's.pt'], 'no such file or folder'),
+                                         (['distill', '--data', '.', '--out', 's.pt', '--teacher', 'nope.pt'], 'no such file'),
+                                         (['distill', '--data', '.', '--out', 'student'], 'ending in .pt'),
+                                         (['distill', '--data', '.', '--out', 's.pt'], 'a piece of at least 32 points')])
 def test_bad_input_is_one_line(tmp_path, args, needle):
     (tmp_path / 'a.xyz').write_text('0 0 0\n1 1 1\n2 2 2\n')
     if args[1:2] == ['--device'] or '--device' in args:
@@ -57,9 +111,9 @@ def test_bad_input_is_one_line(tmp_path, args, needle):
     assert d.returncode != 0 and 'Traceback' in d.stderr
 
 def test_shipped_cards_match_their_json():
-    from foundry_nb.cli import model_card
+    from foundry_nb.cli import model_card, shipped_teachers
     from foundry_nb.student import ASSETS, embedded_students
-    for name in ['teacher'] + embedded_students():
+    for name in shipped_teachers() + embedded_students():
         card = ASSETS / f'card_{name}.md'
         assert card.exists(), f'{card} missing: run python -c "from foundry_nb.cli import write_cards; write_cards()"'
         assert card.read_text() == model_card(name, ROOT / 'figures'), f'{card.name} is out of date with figures/: regenerate it (write_cards)'

@@ -9,7 +9,7 @@ from conftest import ROOT
 LAYERS = {
     'data': ['stats', 'cloud', 'shapes', 'views', 'data', 'loaders'],
     'tokenizer': ['tokenizer'],
-    'teacher': ['teacher', 'training', 'cache', 'probe', 'jepa', 'mae'],
+    'teacher': ['teacher', 'foreign', 'training', 'cache', 'probe', 'jepa', 'mae'],
     'student / baselines': ['dso', 'cau', 'gate', 'student', 'baselines'],
     'downstream': ['downstream'],
     'experiments / report': ['experiments', 'book', 'report', 'cli'],

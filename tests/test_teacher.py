@@ -58,14 +58,19 @@ def test_pretrain_notebook_smoke_and_resume(tmp_path, monkeypatch):
     monkeypatch.delenv('IN_TEST', raising=False)
     small = dict(n_per_class=2, n_test_per_class=2, epochs=1, warmup_epochs=0, fewshot_folds=1, batch_size=12, threads=1, real_eval=False)
     _run(tmp_path, **small)
+    m = json.loads((tmp_path / 'fig' / 'pretrain_teacher_val.json').read_text())          # not final: scored on the validation split, named so
+    assert m['steps'] == 3 and m['params']['seed'] == 0 and m['split'] == 'val' and (tmp_path / 'fig' / 'pretrain_teacher_val.png').exists()
+    assert m['probes']['random_control']['seeds'] == 3 and len(m['random_fingerprints']) == 3 and len(set(m['random_fingerprints'].values())) == 3
+    t = load_teacher(tmp_path / 'teacher.pt'); assert t.meta['steps'] == 3 and fingerprint(t) == m['fingerprint']   # float16 file: the probed weights
+    assert (tmp_path / 'teacher.pt').stat().st_size < 0.6 * EMBEDDED_TEACHER.stat().st_size
+    _run(tmp_path, **small, final=True)                 # the final run: resumes the finished run, trains nothing more, scores the test split
     m = json.loads((tmp_path / 'fig' / 'pretrain_teacher.json').read_text())
-    assert m['steps'] == 3 and m['params']['seed'] == 0 and (tmp_path / 'fig' / 'pretrain_teacher.png').exists()
-    t = load_teacher(tmp_path / 'teacher.pt'); assert t.meta['steps'] == 3
-    _run(tmp_path, **small)                             # the same settings again: resumes the finished run, trains nothing more
-    assert json.loads((tmp_path / 'fig' / 'pretrain_teacher.json').read_text())['steps'] == 3
+    assert m['steps'] == 3 and m['split'] == 'test'
     with pytest.raises(pm.PapermillExecutionError, match='other settings'): _run(tmp_path, **{**small, 'epochs': 2})   # another schedule: refused, never mixed
 
-@pytest.mark.parametrize('bad,msg', [(dict(config='vit_xl'), 'config must be'), (dict(epochs=0), 'epochs must be'), (dict(tau=[0.99, 0.9]), 'tau must be')])
+@pytest.mark.parametrize('bad,msg', [(dict(config='vit_xl'), 'config must be'), (dict(epochs=0), 'epochs must be'), (dict(tau=[0.99, 0.9]), 'tau must be'),
+                                     (dict(dataset='modelnet40'), "dataset must be 'synthetic' or 'modelnet10'"), (dict(dataset='modelnet10', data_root='nowhere.npz'), 'make pretrain DATASET=modelnet10 DATA='),
+                                     (dict(random_seeds=0), 'random_seeds must be'), (dict(final='yes'), 'final must be True or False')])
 def test_pretrain_notebook_rejects_bad_parameters(tmp_path, monkeypatch, bad, msg):
     monkeypatch.delenv('IN_TEST', raising=False)
     e = rejection(NBS / 'pretrain_teacher.ipynb', dict(asset_path=str(tmp_path / 'teacher.pt'), run_dir=str(tmp_path / 'run'), out_dir=str(tmp_path / 'fig'), **bad))
