@@ -12,7 +12,7 @@ from .teacher import PointEncoder, fingerprint, module_device
 from .data import Compose, Resample, Normalize, RandomScale, RandomRotate, atomic_save_npz, load_npz_cache, cache_folder
 
 # %% auto #0
-__all__ = ['cache_targets', 'TargetCache']
+__all__ = ['cache_targets', 'TargetCache', 'balanced_rows']
 
 # %% ../nbs/02c_cache.ipynb #60e588cc
 @torch.no_grad()
@@ -81,3 +81,16 @@ class TargetCache:
             v = torch.as_tensor(np.asarray(v))
             return v.float() if v.is_floating_point() else v.long()
         return {k: get(k) for k in self.keys}
+
+# %% ../nbs/02c_cache.ipynb #785d87b3
+def balanced_rows(labels:np.ndarray, # (R,) the rows' classes (a cache's `labels`)
+                  n:int, # rows wanted (all of them if there are fewer)
+                 )->np.ndarray:
+    "Indices of `n` rows taken round-robin over the classes (each class's rows in order): a class-balanced, deterministic sample."
+    labels = np.asarray(labels).reshape(-1)
+    rank = np.zeros(len(labels), np.int64)
+    for c in np.unique(labels):
+        at = np.flatnonzero(labels == c)
+        rank[at] = np.arange(len(at))
+    order = np.lexsort((labels, rank))          # rank first, then class: one row of each class, then the second of each, ...
+    return np.sort(order[:n])

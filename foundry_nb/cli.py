@@ -24,7 +24,7 @@ EMBED_SCHEMA = 'foundry-nb.embed/1'   # the version of the .npz that `embed` wri
 __all__ = ['EMBED_SCHEMA', 'SHIPPED_TEACHERS', 'DATA_LICENCES', 'TEACHER_JSON', 'find_clouds', 'shipped_teachers',
            'shipped_teacher', 'resolve_model', 'cut_pieces', 'embed_cloud', 'write_view', 'save_embedding',
            'model_card', 'write_cards', 'ScanPieces', 'user_module', 'resolve_teacher', 'distill_command',
-           'embed_command', 'info_command', 'parser', 'main']
+           'export_command', 'model_tokenizer', 'bench_command', 'embed_command', 'info_command', 'parser', 'main']
 
 # %% ../nbs/13_cli.ipynb #0a6d3500
 def find_clouds(inputs:list, # files and folders (folders are searched recursively)
@@ -346,6 +346,46 @@ def distill_command(a)->dict:
     print(f"wrote {out}: s = {a.s}, {len(hist)} epochs, final Smooth L1 {hist[-1]['rec']:.4f}, fingerprint {fingerprint(load_student(out))}")
     return dict(est, history=hist)
 
+# %% ../nbs/13_cli.ipynb #b1badb8c
+def export_command(a)->dict:
+    "`foundry-nb export`: a model as ONNX (dynamic batch and points), checked against the kit's pass; `--int8` adds a quantised copy."
+    from foundry_nb.export import export_onnx, quantize_int8, agreement
+    out = Path(a.out)
+    name, model = resolve_model(a.model)
+    rep = export_onnx(model, out, budget=a.budget, n_points=a.points)
+    need = max(model_tokenizer(model).num_groups, model_tokenizer(model).group_size)
+    print(f"wrote {out}: {name}, {rep['megabytes']:.1f} MB; input 'points' (batch, N, 3) with N >= {need}, centred and on the unit sphere; "
+          f"outputs pooled, tokens, centers; largest difference to the kit's pass {max(rep['max_abs_diff'].values()):.1e}")
+    if a.int8:
+        q = quantize_int8(out, out.with_suffix('.int8.onnx'))
+        ag = agreement(out, q['path'], n_points=a.points)
+        print(f"wrote {q['path']}: {q['megabytes']:.1f} MB; against fp32: pooled cosine {ag['pooled_cosine']:.4f}, token cosine {ag['token_cosine']:.4f}")
+        rep['int8'] = dict(q, **ag)
+    return rep
+
+def model_tokenizer(model):
+    "The tokenizer of a teacher or a student."
+    return (model.backbone if isinstance(model, FoundryStudent) else model).tokenizer
+
+def bench_command(a)->dict:
+    "`foundry-nb bench`: end-to-end latency of models on this machine, interleaved, with spreads and speed-ups over the first model."
+    from foundry_nb.experiments import timing, speedup
+    if a.batch < 1 or a.points < 64 or a.runs < 3: raise ValueError(f"--batch must be >= 1, --points >= 64 and --runs >= 3; got {a.batch}, {a.points}, {a.runs}")
+    if a.threads: torch.set_num_threads(a.threads)
+    models = dict(resolve_model(m) for m in a.models)
+    x = torch.rand(a.batch, a.points, 3, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    fns = {n: (lambda m=m: m.pooled(m(x, torch.Generator().manual_seed(0)))) for n, m in models.items()}
+    t = timing(fns, runs=a.runs, warmup=2, batch=a.batch, points=a.points, stages='grouping + tokenizer + transformer (+ CAU for students), eager PyTorch fp32')
+    base = next(iter(models))
+    rows = []
+    for n in models:
+        sp = speedup(t, base, n) if n != base else None
+        rows.append({'model': n, 'median ms': f"{t[n]['ms']:.1f}", 'IQR': f"{t[n]['iqr'][0]:.1f}-{t[n]['iqr'][1]:.1f}",
+                     f'speed-up over {base} [95 % CI]': '1' if sp is None else f"{sp['mean']:.2f} [{sp['lo']:.2f}, {sp['hi']:.2f}]"})
+    print(f"{torch.get_num_threads()} threads, batch {a.batch}, {a.points} points, {a.runs} interleaved runs after 2 warm-ups; end to end, grouping included")
+    print(markdown_table(rows))
+    return t
+
 # %% ../nbs/13_cli.ipynb #13e12d7c
 def embed_command(a)->list:
     "`foundry-nb embed`: features, views and a summary for every input cloud."
@@ -413,6 +453,22 @@ def parser()->argparse.ArgumentParser:
     d.add_argument('--max-steps', type=int, default=None, dest='max_steps', help='stop (checkpointed) after this many training steps in all; the same command again continues')
     d.add_argument('--quiet', action='store_true', help='no progress bar')
     d.set_defaults(fn=distill_command)
+    x = sub.add_parser('export', help='a model as ONNX (dynamic batch and point count), checked against the kit; --int8 too', description=
+                       'Export a shipped model or a checkpoint as ONNX with the batch and the number of points free, checked against the kit\'s own forward pass. Needs foundry-nb[deploy].')
+    x.add_argument('model', help="'teacher', 'teacher_modelnet10', 's1', 's4', 's16', 'gate_s16' or a checkpoint file")
+    x.add_argument('out', help='the .onnx file to write')
+    x.add_argument('--budget', type=int, default=None, help="a gated student's fixed budget r (default: every token merged)")
+    x.add_argument('--points', type=int, default=1024, help='points of the traced example (default 1024; the file takes any count >= max(c, k))')
+    x.add_argument('--int8', action='store_true', help='also write OUT.int8.onnx (dynamic int8 quantisation) and say how closely it agrees')
+    x.set_defaults(fn=export_command)
+    b = sub.add_parser('bench', help='latency of models on this machine, end to end, with spreads and speed-ups', description=
+                       'Time models end to end (grouping included) on this machine: interleaved repeats, medians with their IQR, speed-ups over the first model with 95 % intervals.')
+    b.add_argument('models', nargs='*', default=['teacher', 's16', 's1'], help="models to time, the first is the reference (default: teacher s16 s1)")
+    b.add_argument('--batch', type=int, default=1, help='clouds per call (default 1)')
+    b.add_argument('--points', type=int, default=1024, help='points per cloud (default 1024)')
+    b.add_argument('--runs', type=int, default=10, help='timed calls of each model (default 10)')
+    b.add_argument('--threads', type=int, default=0, help='torch threads (default: as set)')
+    b.set_defaults(fn=bench_command)
     i = sub.add_parser('info', help="a model's card: data, objective, schedule, results with their controls, limits", description='Print the model card of a shipped model or a checkpoint file.')
     i.add_argument('model', help="'teacher', 'teacher_modelnet10', 's1', 's4', 's16', 'gate_s16' or a checkpoint file")
     i.set_defaults(fn=info_command)

@@ -14,7 +14,7 @@ from .teacher import PointEncoder, get_config, atomic_torch_save, torch_load, lo
 from .dso import DSO, anneal_tau, check_supertokens, assignment_health, cam_pool
 from .cau import CAU
 from .gate import Gate, gated_encode, threshold_encode
-from .cache import TargetCache
+from .cache import TargetCache, balanced_rows
 from .cache import cache_targets          # importable from `foundry_nb.student` too, as before the cache had its module
 
 # %% auto #0
@@ -156,9 +156,10 @@ def distill(student:FoundryStudent, cache:dict, cfg, ckpt_path=None, beta:float=
 
 @torch.no_grad()
 def supertoken_health(student, cache:dict, n:int=256)->dict:
-    "`dso.assignment_health` of a student's compressor on `n` cached shapes (evaluation vs training-mode assignment)."
+    "`dso.assignment_health` of a student's compressor on `n` cached shapes of every category (`cache.balanced_rows`; evaluation vs training-mode assignment)."
     if not hasattr(student, 'compressor'): return {}
-    T, C = (torch.from_numpy(cache[k][:n]).float().to(module_device(student)) for k in ('tokens', 'centers'))
+    rows = balanced_rows(cache['labels'], n) if 'labels' in cache else slice(n)   # rows without classes: the first n
+    T, C = (torch.from_numpy(cache[k][rows]).float().to(module_device(student)) for k in ('tokens', 'centers'))
     pos, comp, was = student.backbone.positional_encoding(C), student.compressor, student.training
     assign = (lambda: comp.encode(T, pos, C, student.backbone.encoder)[1]) if getattr(comp, 'in_block', False) else (lambda: comp(T, pos, C)[2])   # ToMe groups inside the blocks
     comp.eval()
@@ -170,9 +171,10 @@ def supertoken_health(student, cache:dict, n:int=256)->dict:
 
 @torch.no_grad()
 def grouping_score(student, cache:dict, n:int=256, beta:float=2.0)->float:
-    "Smooth L1 of predicting every target token by its group's mean target (evaluation CAM): what the grouping alone explains, without the CAU residual."
+    "Smooth L1 of predicting every target token by its group's mean target (evaluation CAM) on `n` shapes of every category: what the grouping alone explains, without the CAU residual."
     if not hasattr(student, 'compressor'): return float('nan')
-    T, C, Y = (torch.from_numpy(cache[k][:n]).float().to(module_device(student)) for k in ('tokens', 'centers', 'targets'))
+    rows = balanced_rows(cache['labels'], n) if 'labels' in cache else slice(n)   # rows without classes: the first n
+    T, C, Y = (torch.from_numpy(cache[k][rows]).float().to(module_device(student)) for k in ('tokens', 'centers', 'targets'))
     pos, comp, was = student.backbone.positional_encoding(C), student.compressor, student.training
     comp.eval()
     cam = comp.encode(T, pos, C, student.backbone.encoder)[1] if getattr(comp, 'in_block', False) else comp(T, pos, C)[2]

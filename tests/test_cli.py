@@ -14,7 +14,7 @@ def test_console_script_installed():
     assert shutil.which('foundry-nb', path=str(Path(sys.executable).parent)), "`pip install -e .` should put foundry-nb next to this python (settings.ini console_scripts)"
 
 def test_help_on_every_verb():
-    for verb in ([], ['embed'], ['info'], ['distill']):
+    for verb in ([], ['embed'], ['info'], ['distill'], ['export'], ['bench']):
         r = cli(*verb, '--help'); assert r.returncode == 0 and 'usage: foundry-nb' in r.stdout, r.stderr
 
 def test_embed_real_files_equals_the_api(shared_data, tmp_path):
@@ -83,6 +83,19 @@ def test_distill_from_other_teachers(tmp_path, fmt):
     assert (st.cfg.teacher['dim'], st.cfg.teacher['num_groups']) == want and st.meta['foreign_teacher'] == (fmt == 'custom')
     assert ('fresh 40-wide encoder' in r.stdout) == (fmt == 'custom')
 
+def test_export_and_bench_as_a_user_runs_them(tmp_path):
+    "The ONNX file the command writes gives the kit's own features on clouds of any batch and size; bench prints a table with spreads."
+    import torch
+    from foundry_nb.export import run_onnx, reference
+    from foundry_nb.student import embedded_student
+    r = cli('export', 's1', tmp_path / 's1.onnx', '--int8')
+    assert r.returncode == 0 and 'largest difference' in r.stdout and (tmp_path / 's1.int8.onnx').exists(), r.stderr[-2000:]
+    x = torch.rand(4, 1500, 3, generator=torch.Generator().manual_seed(1)) * 2 - 1
+    for a, b in zip(run_onnx(tmp_path / 's1.onnx', x.numpy()), reference(embedded_student('s1'), x)):
+        assert np.abs(a - b.numpy()).max() < 1e-4
+    r = cli('bench', 'teacher', 's1', '--runs', '3', '--batch', '2')
+    assert r.returncode == 0 and 'speed-up over teacher' in r.stdout and 'IQR' in r.stdout, r.stderr[-2000:]
+
 def test_embed_a_folder_with_the_teacher(tmp_path):
     from foundry_nb.shapes import sample_shape
     (tmp_path / 'in').mkdir()
@@ -99,7 +112,9 @@ def test_embed_a_folder_with_the_teacher(tmp_path):
                                          (['distill', '--data', 'nope', '--out', 's.pt'], 'no such file or folder'),
                                          (['distill', '--data', '.', '--out', 's.pt', '--teacher', 'nope.pt'], 'no such file'),
                                          (['distill', '--data', '.', '--out', 'student'], 'ending in .pt'),
-                                         (['distill', '--data', '.', '--out', 's.pt'], 'a piece of at least 32 points')])
+                                         (['distill', '--data', '.', '--out', 's.pt'], 'a piece of at least 32 points'),
+                                         (['export', 's16', 'out.pt'], 'ends in .onnx'), (['export', 'nope.pt', 'out.onnx'], 'no such file'),
+                                         (['export', 'gate_s16', 'out.onnx', '--budget', '99'], 'an int from 0 to c=64'), (['bench', 's16', '--batch', '0'], '--batch must be')])
 def test_bad_input_is_one_line(tmp_path, args, needle):
     (tmp_path / 'a.xyz').write_text('0 0 0\n1 1 1\n2 2 2\n')
     if args[1:2] == ['--device'] or '--device' in args:

@@ -12,7 +12,7 @@ LAYERS = {
     'teacher': ['teacher', 'foreign', 'training', 'cache', 'probe', 'jepa', 'mae'],
     'student / baselines': ['dso', 'cau', 'gate', 'student', 'baselines'],
     'downstream': ['downstream'],
-    'experiments / report': ['experiments', 'book', 'report', 'cli'],
+    'experiments / report': ['experiments', 'export', 'book', 'report', 'cli'],
 }
 ORDER = [m for mods in LAYERS.values() for m in mods]
 LIB = ROOT / 'foundry_nb'

@@ -76,3 +76,18 @@ def test_pretrain_notebook_rejects_bad_parameters(tmp_path, monkeypatch, bad, ms
     e = rejection(NBS / 'pretrain_teacher.ipynb', dict(asset_path=str(tmp_path / 'teacher.pt'), run_dir=str(tmp_path / 'run'), out_dir=str(tmp_path / 'fig'), **bad))
     assert e is not None and msg in str(e), e
     assert not (tmp_path / 'teacher.pt').exists()
+
+def test_real_teacher_ships_with_its_run():
+    "The ModelNet10 teacher: float16, lean, pretrained without labels on official train minus val, the weights its final run probed."
+    from foundry_nb.cli import shipped_teacher, shipped_teachers
+    assert 'teacher_modelnet10' in shipped_teachers(), 'foundry_nb/assets/teacher_modelnet10.pt is missing: make pretrain DATASET=modelnet10'
+    path = EMBEDDED_TEACHER.parent / 'teacher_modelnet10.pt'
+    assert path.stat().st_size <= 5 * 2**20
+    from foundry_nb.teacher import torch_load
+    assert all(v.dtype == torch.float16 for v in torch_load(path)['state_dict'].values() if v.is_floating_point())
+    t = shipped_teacher('teacher_modelnet10')
+    m = json.loads((NBS.parent / 'figures' / 'pretrain_teacher_modelnet10.json').read_text())
+    assert fingerprint(t) == m['fingerprint'] and t.meta['dataset'] == 'modelnet10' and m['split'] == 'test' and m['params']['final'] is True
+    assert m['probes']['random_control']['seeds'] >= 3 and m['probe_train_shapes'] == 3928 and m['test_shapes'] == 899
+    val = json.loads((NBS.parent / 'figures' / 'pretrain_teacher_modelnet10_val.json').read_text())   # the validation run came first, same weights
+    assert val['split'] == 'val' and val['fingerprint'] == m['fingerprint'] and val['test_shapes'] == 393
