@@ -82,6 +82,7 @@ def generate_shapes(split:str='train', # 'train', 'test' or 'val': disjoint seed
                     stretch:float=0.25, # per-axis random scale (see `sample_shape`)
                     occlusion:float=0.5, # probability of a single-view scan (see `sample_shape`)
                     cache_dir=None, # cache folder (default `default_cache_dir()`); False disables the cache
+                    density:float=0., # non-uniform density (see `sample_shape`; 0: uniform)
                    )->dict:
     "Arrays `points` (S,N,3), `normals` (S,N,3), `parts` (S,N), `labels` (S,) of the synthetic benchmark, cached."
     if split not in SPLITS: raise KeyError(f"unknown split {split!r}; choose one of {list(SPLITS)}")
@@ -89,13 +90,14 @@ def generate_shapes(split:str='train', # 'train', 'test' or 'val': disjoint seed
     for c in classes:
         if c not in CATEGORIES: raise KeyError(f"unknown category {c!r}; choose from {CLASSES}")
     cfg = dict(v=GENERATOR_VERSION, split=split, n=n_per_class, pts=n_points, seed=seed, classes=classes, noise=noise, stretch=stretch, occlusion=occlusion)
+    if density: cfg['density'] = density                        # only when used: the caches of the benchmark as it was keep their keys
     key = hashlib.sha1(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:16]
     path = None if cache_dir is False else cache_folder(cache_dir) / f'synthetic-{split}-{key}.npz'
     S = n_per_class * len(classes)
     expect = dict(points=(S, n_points, 3), normals=(S, n_points, 3), parts=(S, n_points), labels=(S,))   # what the key describes
     cached = None if path is None else load_npz_cache(path, tuple(expect), expect)
     if cached is not None: return cached
-    ss = [sample_shape(c, n_points, (seed, SPLITS[split], CLASSES.index(c), i), noise, True, stretch, occlusion) for c in classes for i in range(n_per_class)]
+    ss = [sample_shape(c, n_points, (seed, SPLITS[split], CLASSES.index(c), i), noise, True, stretch, occlusion, density) for c in classes for i in range(n_per_class)]
     out = dict(points=np.stack([s['points'] for s in ss]), normals=np.stack([s['normals'] for s in ss]),
                parts=np.stack([s['parts'] for s in ss]).astype(np.int16), labels=np.array([s['label'] for s in ss], np.int64))
     if path is not None: atomic_save_npz(path, **out)
@@ -223,10 +225,10 @@ def eval_points(dataset, # a `PointDataset` (or anything with `get(i)`)
 class SyntheticShapes(PointDataset):
     "The embedded benchmark: `n_per_class` shapes per category with class and part labels (see `generate_shapes`)."
     def __init__(self, split='train', n_per_class=64, n_points=2048, seed=0, classes=None, noise=0.005,
-                 stretch=0.25, occlusion=0.5, transform=None, cache_dir=None):
+                 stretch=0.25, occlusion=0.5, transform=None, cache_dir=None, density=0.):
         super().__init__(transform, seed)
         self.split, self.classes = split, list(classes or CLASSES)
-        self.data = generate_shapes(split, n_per_class, n_points, seed, self.classes, noise, stretch, occlusion, cache_dir)
+        self.data = generate_shapes(split, n_per_class, n_points, seed, self.classes, noise, stretch, occlusion, cache_dir, density)
         self.class_ids = [CLASSES.index(c) for c in self.classes]
     def __len__(self): return len(self.data['labels'])
     def labels(self): return np.array([self.class_ids.index(l) for l in self.data['labels']])

@@ -291,6 +291,12 @@ def _visible(nrm, rng):
     return nrm @ v > 0
 
 # %% ../nbs/00b_shapes.ipynb #6b57951c
+def _falloff(pts:np.ndarray, density:float, rng)->np.ndarray:
+    "Sampling weights ∝ exp(density · p·v) along a random direction v: a scanner's density falloff."
+    s = pts @ unit(rng.normal(size=3))
+    w = np.exp(density * (s - s.max()) / max(float(np.ptp(s)), 1e-12))
+    return w / w.sum()
+
 def sample_shape(cls:str, # category name, one of `CLASSES`
                  n_points:int=2048, # points on the surface
                  seed=0, # an int or a sequence of ints (np.random.default_rng seed)
@@ -298,6 +304,7 @@ def sample_shape(cls:str, # category name, one of `CLASSES`
                  pose:bool=True, # random yaw in [-pi, pi) and a tilt of up to 0.1 rad
                  stretch:float=0.25, # per-axis random scale in [1/(1+stretch), 1+stretch]
                  occlusion:float=0.5, # probability of a single-view (back-face culled) scan
+                 density:float=0., # non-uniform density: a point is kept with probability ∝ exp(density · p·v), v a random direction (0: uniform, as before)
                 )->dict:
     "Sample one synthetic shape: points, normals, global part ids and class label."
     if cls not in CATEGORIES: raise KeyError(f"unknown category {cls!r}; choose one of {CLASSES}")
@@ -305,13 +312,13 @@ def sample_shape(cls:str, # category name, one of `CLASSES`
     rng = np.random.default_rng(seed)
     parts = CATEGORIES[cls][0](rng)
     occluded = rng.random() < occlusion
-    pts, nrm, lab = _sample_parts(parts, 3 * n_points if occluded else n_points, rng)
+    pts, nrm, lab = _sample_parts(parts, 3 * n_points if occluded or density else n_points, rng)
     k = np.exp(rng.uniform(-np.log1p(stretch), np.log1p(stretch), 3))
     pts, nrm = pts * k, unit(nrm / k)
-    if occluded:
-        keep = np.flatnonzero(_visible(nrm, rng))
+    if occluded or density:
+        keep = np.flatnonzero(_visible(nrm, rng)) if occluded else np.arange(len(pts))
         if len(keep) < n_points: keep = np.arange(len(pts))     # a view that hides too much: keep the whole shape
-        keep = rng.choice(keep, n_points, replace=False)
+        keep = rng.choice(keep, n_points, replace=False, p=_falloff(pts[keep], density, rng) if density else None)
         pts, nrm, lab = pts[keep], nrm[keep], lab[keep]
     lab = lab + PART_OFFSETS[cls]
     pts -= pts.mean(0)

@@ -2,7 +2,7 @@
 
 Calibration on the VALIDATION split only (probe trained on train shapes, scored on val shapes; the test split is never
 read): the `tiny` encoder at random weights (3 initialisation seeds), pooled features, the calibrated linear probe and
-cosine 1-NN, for the current generator settings and harder candidates (noise, single-view scans, stretch). The bar the
+cosine 1-NN, for the current generator settings and harder candidates (noise, single-view scans, stretch, uneven density). The bar the
 issue sets for a benchmark with headroom: random weights at most 80 % (linear) and 70 % (1-NN), while a supervised
 model still learns it (>= 90 %): with --supervised, the transformer and a head trained from scratch on each candidate's
 train split (the tokenizer stays at random weights: its tokens are cached), scored on val. Writes
@@ -18,7 +18,10 @@ from foundry_nb.downstream import EvalConfig, token_set, finetune_eval
 CANDIDATES = {'current (noise 0.005, half single-view, stretch 0.25)': dict(noise=0.005, occlusion=0.5, stretch=0.25),
               'single-view always': dict(noise=0.005, occlusion=1.0, stretch=0.25),
               'single-view, noise 0.02': dict(noise=0.02, occlusion=1.0, stretch=0.25),
-              'single-view, noise 0.02, stretch 0.5': dict(noise=0.02, occlusion=1.0, stretch=0.5)}
+              'single-view, noise 0.02, stretch 0.5': dict(noise=0.02, occlusion=1.0, stretch=0.5),
+              'single-view, noise 0.02, stretch 0.5, density 2': dict(noise=0.02, occlusion=1.0, stretch=0.5, density=2.),
+              'half single-view, noise 0.01, stretch 0.5, density 2': dict(noise=0.01, occlusion=0.5, stretch=0.5, density=2.),
+              'single-view, noise 0.03, stretch 0.6, density 3': dict(noise=0.03, occlusion=1.0, stretch=0.6, density=3.)}
 
 def main(argv=None):
     a = argparse.ArgumentParser(description=__doc__.split('\n')[0])
