@@ -388,7 +388,7 @@ def _transfer(m)->list[str]:
 
 # %% ../nbs/10_report.ipynb #b12467f6
 SECTIONS = [('ablations.json', _ablations), ('fewshot.json', _fewshot), ('efficiency.json', _efficiency), ('transfer.json', _transfer),
-            ('tokenizer_benchmark.json', _tokenizer), ('pretrain_teacher.json', _teacher), ('pretrain_teacher_modelnet10.json', _teacher), ('pretrain_teacher_recreated.json', _teacher_recreated),
+            ('tokenizer_benchmark.json', _tokenizer), ('pretrain_teacher.json', _teacher), ('pretrain_teacher_recreated.json', _teacher_recreated), ('pretrain_teacher_modelnet10.json', _teacher),
             ('context_controls.json', _context_controls), ('distill.json', _students)]
 NO_TEACHER = {'tokenizer_benchmark.json'}   # sections whose numbers do not depend on any teacher's weights
 START, END = '<!-- results:start -->', '<!-- results:end -->'

@@ -96,6 +96,17 @@ def test_export_and_bench_as_a_user_runs_them(tmp_path):
     r = cli('bench', 'teacher', 's1', '--runs', '3', '--batch', '2')
     assert r.returncode == 0 and 'speed-up over teacher' in r.stdout and 'IQR' in r.stdout, r.stderr[-2000:]
 
+def test_scans_with_missing_returns(tmp_path):
+    "An organised depth scan marks missing returns NaN: embed drops and counts them by default; --nan raise names the file and the count."
+    from foundry_nb.shapes import sample_shape
+    p = sample_shape('mug', 3000, seed=0)['points']
+    p[::3] = np.nan
+    np.savetxt(tmp_path / 'organised.xyz', p)
+    r = cli('embed', tmp_path / 'organised.xyz', '--out', tmp_path / 'out', '--no-view', '--quiet')
+    assert r.returncode == 0 and '1,000 NaN dropped' in r.stdout, r.stdout + r.stderr[-2000:]
+    r = cli('embed', tmp_path / 'organised.xyz', '--out', tmp_path / 'out', '--nan', 'raise')
+    assert r.returncode == 2 and 'organised.xyz: 1000 of 3000 points have NaN/inf' in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
 def test_embed_a_folder_with_the_teacher(tmp_path):
     from foundry_nb.shapes import sample_shape
     (tmp_path / 'in').mkdir()

@@ -70,7 +70,8 @@ def test_pretrain_notebook_smoke_and_resume(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize('bad,msg', [(dict(config='vit_xl'), 'config must be'), (dict(epochs=0), 'epochs must be'), (dict(tau=[0.99, 0.9]), 'tau must be'),
                                      (dict(dataset='modelnet40'), "dataset must be 'synthetic' or 'modelnet10'"), (dict(dataset='modelnet10', data_root='nowhere.npz'), 'make pretrain DATASET=modelnet10 DATA='),
-                                     (dict(random_seeds=0), 'random_seeds must be'), (dict(final='yes'), 'final must be True or False')])
+                                     (dict(random_seeds=0), 'random_seeds must be'), (dict(final='yes'), 'final must be True or False'),
+                                     (dict(epochs=2, warmup_epochs=2), 'warmup_epochs must be an int from 0 to epochs - 1 = 1'), (dict(out_name='a/b'), 'out_name must be a file name')])
 def test_pretrain_notebook_rejects_bad_parameters(tmp_path, monkeypatch, bad, msg):
     monkeypatch.delenv('IN_TEST', raising=False)
     e = rejection(NBS / 'pretrain_teacher.ipynb', dict(asset_path=str(tmp_path / 'teacher.pt'), run_dir=str(tmp_path / 'run'), out_dir=str(tmp_path / 'fig'), **bad))
