@@ -6,7 +6,7 @@ cosine 1-NN, for the current generator settings and harder candidates (noise, si
 issue sets for a benchmark with headroom: random weights at most 80 % (linear) and 70 % (1-NN), while a supervised
 model still learns it (>= 90 %): with --supervised, the transformer and a head trained from scratch on each candidate's
 train split (the tokenizer stays at random weights: its tokens are cached), scored on val. Writes
-figures/benchmark_calibration.json. Usage: python scripts/benchmark_calibration.py [--n 20] [--n-val 10] [--supervised]"""
+figures/benchmark_calibration.json. Usage: python scripts/benchmark_calibration.py [--n 20] [--n-val 10] [--supervised] [--only NAME ...] [--out JSON]"""
 import argparse, time
 import torch
 from foundry_nb.data import SyntheticShapes
@@ -32,10 +32,12 @@ def main(argv=None):
     a.add_argument('--n-sup', type=int, default=50, dest='n_sup')
     a.add_argument('--epochs', type=int, default=30)
     a.add_argument('--out', default='figures/benchmark_calibration.json')
+    a.add_argument('--only', nargs='*', default=None, help='calibrate only the candidates whose names contain one of these strings')
     a = a.parse_args(argv)
     torch.set_num_threads(2)
     rows, t0 = {}, time.time()
     for name, kw in CANDIDATES.items():
+        if a.only and not any(o in name for o in a.only): continue
         tr, va = SyntheticShapes('train', a.n, 2048, **kw), SyntheticShapes('val', a.n_val, 2048, **kw)
         res = []
         for s in range(a.seeds):
