@@ -21,10 +21,11 @@ from .student import FoundryStudent, embedded_student, embedded_students, load_s
 EMBED_SCHEMA = 'foundry-nb.embed/1'   # the version of the .npz that `embed` writes: bump it when a field changes meaning
 
 # %% auto #0
-__all__ = ['EMBED_SCHEMA', 'SHIPPED_TEACHERS', 'DATA_LICENCES', 'TEACHER_JSON', 'find_clouds', 'shipped_teachers',
-           'shipped_teacher', 'resolve_model', 'cut_pieces', 'embed_cloud', 'write_view', 'save_embedding',
-           'model_card', 'write_cards', 'ScanPieces', 'user_module', 'resolve_teacher', 'distill_command',
-           'export_command', 'model_tokenizer', 'bench_command', 'embed_command', 'info_command', 'parser', 'main']
+__all__ = ['EMBED_SCHEMA', 'SHIPPED_TEACHERS', 'DATA_LICENCES', 'TEACHER_JSON', 'STUDENT_JSON', 'find_clouds', 'shipped_teachers',
+           'shipped_teacher', 'resolve_model', 'cut_pieces', 'scan_pieces', 'embed_cloud', 'write_view',
+           'save_embedding', 'model_card', 'write_cards', 'ScanPieces', 'user_module', 'resolve_teacher',
+           'distill_command', 'export_command', 'model_tokenizer', 'bench_command', 'embed_command', 'info_command',
+           'parser', 'main']
 
 # %% ../nbs/13_cli.ipynb #0a6d3500
 def find_clouds(inputs:list, # files and folders (folders are searched recursively)
@@ -41,10 +42,10 @@ def find_clouds(inputs:list, # files and folders (folders are searched recursive
         else: out.append(i)
     return list(dict.fromkeys(out))
 
-SHIPPED_TEACHERS = {'teacher': 'teacher_tiny.pt', 'teacher_modelnet10': 'teacher_modelnet10.pt'}   # name -> file in foundry_nb/assets
+SHIPPED_TEACHERS = {'teacher': 'teacher_tiny.pt', 'teacher_hard': 'teacher_hard.pt', 'teacher_modelnet10': 'teacher_modelnet10.pt'}   # name -> file in foundry_nb/assets
 
 def shipped_teachers()->list:
-    "The names of the teachers this installation ships: 'teacher' (the embedded one, synthetic shapes) and 'teacher_modelnet10' (real shapes) where present."
+    "The names of the teachers this installation ships, where present: 'teacher' (the easy synthetic benchmark), 'teacher_hard' (the hard one) and 'teacher_modelnet10' (real shapes)."
     from foundry_nb.student import ASSETS
     return [n for n, f in SHIPPED_TEACHERS.items() if (ASSETS / f).exists()]
 
@@ -82,6 +83,22 @@ def cut_pieces(points:np.ndarray, # (N, 3) one cloud, any units
     cell = cKDTree(seeds).query(points, k=1)[1]
     return [np.flatnonzero(cell == k) for k in range(K) if (cell == k).any()]
 
+def scan_pieces(points:np.ndarray, # (N, 3) one cloud, any units
+                piece_points:int=8192, # a cloud larger than this is cut into pieces of about this many points (`cut_pieces`)
+                keep:int=1024, # points kept per piece (FPS, first point 0); a smaller piece stays as it is
+                seed:int=0, # the pieces' seed
+                min_points:int=1, # pieces with fewer points are skipped
+                pad_to:int=0, # pieces with fewer points are repeated cyclically up to this many
+               ):
+    "Each piece as the models see it (kept by FPS, then on the unit sphere, as `data.eval_points` does): (piece number, its indices into `points`, its points, their centre, their scale)."
+    for k, idx in enumerate(cut_pieces(points, piece_points, seed)):
+        if len(idx) < min_points: continue
+        p = points[idx]
+        if len(p) > keep: p = p[fps_numpy(p, keep, start=0)]
+        if len(p) < pad_to: p = np.resize(p, (pad_to, 3))
+        p, c, r = unit_sphere(p)
+        yield k, idx, p, c, r
+
 # %% ../nbs/13_cli.ipynb #5773c2d9
 @torch.no_grad()
 def embed_cloud(model, # a `PointEncoder` (teacher) or a `FoundryStudent`
@@ -93,10 +110,9 @@ def embed_cloud(model, # a `PointEncoder` (teacher) or a `FoundryStudent`
                )->dict:
     "Per-piece features of one cloud: pooled (P, f), per-token (P, c, d), centres in the cloud's units, SuperToken of each token, and how it was normalised."
     dev = next(model.parameters()).device
-    pieces, out = cut_pieces(points, piece_points, seed), {k: [] for k in ('pooled', 'tokens', 'centers', 'supertoken', 'error', 'center', 'scale', 'n')}
-    for k, idx in enumerate(pieces):
-        p, c, r = unit_sphere(points[idx])
-        x = p[fps_numpy(p, n_points, start=0)] if len(p) > n_points else p   # FPS; a smaller piece as it is (the tokenizer repeats its points up to the groups' size)
+    out, piece_of_point = {k: [] for k in ('pooled', 'tokens', 'centers', 'supertoken', 'error', 'center', 'scale', 'n')}, np.zeros(len(points), np.int32)
+    for k, idx, x, c, r in scan_pieces(points, piece_points, n_points, seed):   # a smaller piece as it is (the tokenizer repeats its points up to the groups' size)
+        piece_of_point[idx] = k
         g = lambda: torch.Generator().manual_seed(seed + k)
         xt = torch.from_numpy(np.ascontiguousarray(x))[None].to(dev)
         if isinstance(model, FoundryStudent):
@@ -117,10 +133,7 @@ def embed_cloud(model, # a `PointEncoder` (teacher) or a `FoundryStudent`
         out['center'].append(c)
         out['scale'].append(r)
         out['n'].append(len(idx))
-    res = {k: np.stack(v) for k, v in out.items() if v}
-    res['piece_of_point'] = np.zeros(len(points), np.int32)
-    for k, idx in enumerate(pieces): res['piece_of_point'][idx] = k
-    return res
+    return dict({k: np.stack(v) for k, v in out.items() if v}, piece_of_point=piece_of_point)
 
 # %% ../nbs/13_cli.ipynb #67c92a87
 def write_view(path:Path, # the .html to write
@@ -164,18 +177,25 @@ def save_embedding(path:Path, res:dict, source:Path, model_name:str, model_fp:st
 DATA_LICENCES = {'synthetic': "the kit's synthetic benchmark (generated by foundry_nb.shapes; Apache-2.0, as the kit)",
                  'modelnet40_subset': 'real ModelNet40 shapes (ModelNet, Princeton: academic use), used for evaluation only',
                  'modelnet10': 'real ModelNet10 CAD shapes (ModelNet, Princeton: academic use only), 4,827 of the 4,899 official meshes sampled as points'}
-TEACHER_JSON = dict(synthetic='pretrain_teacher', modelnet10='pretrain_teacher_modelnet10')   # the run that made each shipped teacher
+TEACHER_JSON = dict(synthetic='pretrain_teacher', hard='pretrain_teacher_hard', modelnet10='pretrain_teacher_modelnet10')   # the run that made each shipped teacher
+STUDENT_JSON = dict(easy='distill', hard='distill_hard')   # the run that made each set of shipped students (student_hard_s16.pt: 'hard')
 
 def _files_of(figures)->dict:
     f = Path(figures)
-    return {n: json.loads((f / f'{n}.json').read_text()) for n in (*TEACHER_JSON.values(), 'distill') if (f / f'{n}.json').exists()}
+    return {n: json.loads((f / f'{n}.json').read_text()) for n in (*TEACHER_JSON.values(), *STUDENT_JSON.values()) if (f / f'{n}.json').exists()}
+
+def _kind(meta:dict)->str:
+    "'synthetic' (the easy benchmark), 'hard' or 'modelnet10': which data a shipped model's file says it was trained on."
+    ds = meta.get('dataset', 'synthetic')
+    return 'hard' if ds == 'synthetic' and (meta.get('benchmark') or meta.get('params', {}).get('benchmark')) == 'hard' else ds
 
 def _teacher_card(meta:dict, j:dict)->list:
-    ds = meta.get('dataset', 'synthetic')
+    ds = _kind(meta)
     run = j.get(TEACHER_JSON.get(ds, ''), {})
     p, bar = meta.get('params', {}), run.get('bar') or meta.get('bar', {})
     obj = 'masked point modelling (Point-MAE) + InfoNCE between two views' if p.get('objective') == 'mae' and p.get('contrast') else str(p.get('objective', 'unknown')).upper()
     data = (f"{DATA_LICENCES['synthetic']}; {p.get('n_per_class')} shapes per category" if ds == 'synthetic' else
+            f"{DATA_LICENCES['synthetic']}, its frozen 'hard' version (fingerprint `{meta.get('benchmark_fingerprint')}`); {p.get('n_per_class')} shapes per category" if ds == 'hard' else
             f"{DATA_LICENCES['modelnet10']}: the official train split minus the kit's stored validation split (no test shape)")
     out = ['## Training', '', f"- Objective: {obj}, self-supervised (no labels).",
            f"- Data: {data}, {p.get('epochs')} epochs, {meta.get('steps')} steps, seed {meta.get('seed', p.get('seed'))}.",
@@ -190,8 +210,10 @@ def _teacher_card(meta:dict, j:dict)->list:
         out += ['', f"On {DATA_LICENCES['modelnet40_subset']}: 3-class calibrated CV {real['pretrained']['three_class_cv']:.1f} vs {rnd['three_class_cv']:.1f} "
                     f"at random weights; leave-one-out 1-NN over {real['loo_classes']} classes {real['pretrained']['loo_knn1']:.1f} vs {rnd['loo_knn1']:.1f}."]
     out += ['', '## Known limits', '']
-    if ds == 'synthetic': out.append('- Trained on synthetic shapes only: on the real ModelNet40 shapes above it is not better than its own architecture at random weights; '
-                                     'use it to learn the method, not as a real-data backbone.')
+    if ds in ('synthetic', 'hard'):
+        beats = isinstance(real, dict) and all(real['pretrained'][k] > real.get('random_control', real['random'])[k] for k in ('three_class_cv', 'loo_knn1'))
+        out.append('- Trained on synthetic shapes only' + ('' if beats else ': on the real ModelNet40 shapes above it is not better than its own architecture at random weights') +
+                   '; use it to learn the method, not as a real-data backbone.')
     else: out += ['- ModelNet is for academic use only: so are these weights.',
                   '- Ten classes of complete, clean CAD furniture and fixtures (about 3,500 shapes); scans with occlusion, noise or clutter, outdoor LiDAR and other categories are outside what it saw.',
                   f"- {'It meets every bar it was set.' if bar.get('met') else 'It meets ' + str(sum(r['met'] for r in bar.get('rows', []))) + ' of the ' + str(len(bar.get('rows', []))) + ' bars it was set (the table above)'}"
@@ -199,22 +221,28 @@ def _teacher_card(meta:dict, j:dict)->list:
     return out + ['- `tiny` configuration (width 192, 4 blocks): 1,024-point objects in 64 patches of 32 points, centred, unit sphere, y up.']
 
 def _student_card(meta:dict, cfg:dict, name:str, j:dict)->list:
-    p, row = meta.get('params', {}), j.get('distill', {}).get('rows', {}).get(name, {})
-    out = ['## Training', '', f"- Distilled from the shipped teacher (fingerprint `{j.get('distill', {}).get('fingerprints', {}).get('teacher', '?')}`) by Smooth L1 on its "
+    p = meta.get('params', {})
+    bench = p.get('benchmark') or 'easy'
+    run = j.get(STUDENT_JSON.get(bench, ''), {})
+    row = run.get('rows', {}).get(name.removeprefix(f'{bench}_'), {})
+    teacher = 'teacher' if bench == 'easy' else f'teacher_{bench}'
+    out = ['## Training', '', f"- Distilled from the shipped `{teacher}` (fingerprint `{run.get('fingerprints', {}).get('teacher', '?')}`) by Smooth L1 on its "
            f"last-block tokens (foundation-model distillation: no labels), DSO with s = {cfg.get('s')}{' and the budget gate' if cfg.get('gate') else ''}.",
-           f"- Data: {DATA_LICENCES['synthetic']}; {p.get('n_per_class')} shapes per category x {p.get('views')} views, {p.get('epochs')} epochs, seed {meta.get('seed')}.", '']
+           f"- Data: {DATA_LICENCES['synthetic']}{'' if bench == 'easy' else f', its frozen {bench!r} version'}; {p.get('n_per_class')} shapes per category x {p.get('views')} views, {p.get('epochs')} epochs, seed {meta.get('seed')}.", '']
     if row:
         rec, pv = row.get('reconstruction_test', {}), row.get('probe_vs_teacher')
-        out += ['## Results (synthetic test split)', '', f"- Per-token cosine to the teacher {rec.get('cosine', float('nan')):.3f}, Smooth L1 {rec.get('smooth_l1', float('nan')):.4f}.",
+        out += [f"## Results ({'synthetic' if bench == 'easy' else bench + ' synthetic'} test split)", '', f"- Per-token cosine to the teacher {rec.get('cosine', float('nan')):.3f}, Smooth L1 {rec.get('smooth_l1', float('nan')):.4f}.",
                 f"- Calibrated linear probe {row.get('probe', float('nan')):.1f} %" + (f"; minus the teacher, paired over {pv['n']} shapes: {pv['mean']:+.1f} [{pv['lo']:+.1f}, {pv['hi']:+.1f}]" if pv else '') + '.',
                 f"- {row.get('gflops', float('nan')):.2f} GFLOPs per 1,024-point cloud ({row.get('gflops_encoder', float('nan')):.3f} in its transformer)."]
-        ctl = j.get('distill', {}).get('controls')
+        ctl = run.get('controls')
         if ctl: out.append('- Negative controls, trained the same way: ' + '; '.join(f"{'s = 0' if k == 's0' else 'global vector'} reconstructs {c['ratio_to_s16']:.1f}x worse than s = 16" for k, c in ctl.items()) + '.')
         real = row.get('reconstruction_real_modelnet40')
         if real: out.append(f"- On {DATA_LICENCES['modelnet40_subset']}: per-token cosine to the teacher {real['cosine']:.3f}.")
-    out += ['', '## Known limits', '', "- As good as its teacher at most: the shipped teacher is trained on synthetic shapes only (see `foundry-nb info teacher`).",
-            f"- The synthetic test split is at its ceiling for the linear probe (the teacher scores {j.get('distill', {}).get('rows', {}).get('teacher', {}).get('probe', float('nan')):.1f} %): "
-            "the probe cannot separate the students from the teacher there; reconstruction can.",
+    t_probe = run.get('rows', {}).get('teacher', {}).get('probe', float('nan'))
+    out += ['', '## Known limits', '', f"- As good as its teacher at most: `{teacher}` is trained on synthetic shapes only (see `foundry-nb info {teacher}`)."]
+    if bench == 'easy': out.append(f"- The easy synthetic test split is at its ceiling for the linear probe (the teacher scores {t_probe:.1f} %): "
+                                   "the probe cannot separate the students from the teacher there; reconstruction can (the 'hard' students are measured where it can).")
+    out += [
             '- Hard SuperToken assignment: a token in the wrong group cannot be fixed downstream; 1,024-point objects, unit sphere, y up.']
     return out
 
@@ -264,12 +292,8 @@ class ScanPieces(PointDataset):
         self.pieces, self.names = [], []
         for f in tqdm(files, desc='reading scans', disable=not progress or len(files) < 2):
             pts = load_point_cloud(f, seed=seed, nan=nan)['points']
-            for k, idx in enumerate(cut_pieces(pts, piece_points, seed)):
-                if len(idx) < min_points: continue
-                p = pts[idx]
-                if len(p) > keep: p = p[fps_numpy(p, keep, start=0)]
-                if len(p) < pad_to: p = np.resize(p, (pad_to, 3))
-                self.pieces.append(unit_sphere(p)[0])
+            for k, _, p, _, _ in scan_pieces(pts, piece_points, keep, seed, min_points, pad_to):
+                self.pieces.append(p)
                 self.names.append(f'{Path(f).name}#{k}')
         if not self.pieces: raise PointCloudError(f"none of the {len(files)} file(s) has a piece of at least {min_points} points")
     def __len__(self): return len(self.pieces)

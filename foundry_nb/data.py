@@ -13,10 +13,11 @@ from .shapes import make_scene                                 # importable from
 from .views import plot_cloud, plot_gallery, book_figures     # (idem)
 
 # %% auto #0
-__all__ = ['GENERATOR_VERSION', 'SPLITS', 'PLAIN_DATA_GLOBALS', 'default_cache_dir', 'cache_folder', 'unique_tmp',
-           'atomic_save_npz', 'load_npz_cache', 'generate_shapes', 'safe_pickle_load', 'unit_sphere', 'Normalize',
-           'Resample', 'RandomScale', 'RandomTranslate', 'RandomRotate', 'Compose', 'PointDataset', 'eval_points',
-           'SyntheticShapes', 'write_fewshot']
+__all__ = ['GENERATOR_VERSION', 'SPLITS', 'BENCHMARKS', 'FROZEN_BENCHMARKS', 'PLAIN_DATA_GLOBALS', 'default_cache_dir',
+           'cache_folder', 'unique_tmp', 'atomic_save_npz', 'load_npz_cache', 'generate_shapes', 'benchmark_settings',
+           'benchmark_fingerprint', 'safe_pickle_load', 'unit_sphere', 'Normalize', 'Resample', 'RandomScale',
+           'RandomTranslate', 'RandomRotate', 'Compose', 'PointDataset', 'eval_points', 'SyntheticShapes',
+           'write_fewshot']
 
 # %% ../nbs/00d_data.ipynb #22ece249
 GENERATOR_VERSION = 2
@@ -102,6 +103,27 @@ def generate_shapes(split:str='train', # 'train', 'test' or 'val': disjoint seed
                parts=np.stack([s['parts'] for s in ss]).astype(np.int16), labels=np.array([s['label'] for s in ss], np.int64))
     if path is not None: atomic_save_npz(path, **out)
     return out
+
+# %% ../nbs/00d_data.ipynb #091f93df
+BENCHMARKS = {'easy': dict(noise=0.005, stretch=0.25, occlusion=0.5, density=0.),   # the kit's first benchmark: every model at its ceiling
+              'hard': dict(noise=0.01, stretch=0.5, occlusion=0.5, density=2.)}     # calibrated on val for headroom (issue #24), frozen
+FROZEN_BENCHMARKS = {'hard': 'a5d132575f2bfc2e'}   # the fingerprint recorded when `hard` was frozen (2026-12-07, before any model trained on it)
+
+def benchmark_settings(benchmark:str, # a name in `BENCHMARKS`
+                      )->dict:
+    "The generator settings (noise, stretch, occlusion, density) of a named benchmark."
+    if benchmark not in BENCHMARKS: raise ValueError(f"unknown benchmark {benchmark!r}; choose one of {list(BENCHMARKS)}")
+    return dict(BENCHMARKS[benchmark])
+
+def benchmark_fingerprint(benchmark:str, # a name in `BENCHMARKS`
+                         )->str:
+    "A hash of the benchmark's settings and of the shapes the generator draws for them (2 val shapes per category, 256 points, rounded to 1e-4)."
+    kw = benchmark_settings(benchmark)
+    h = hashlib.sha1(json.dumps(dict(v=GENERATOR_VERSION, **kw), sort_keys=True).encode())
+    d = generate_shapes('val', 2, 256, cache_dir=False, **kw)
+    for k in sorted(d):
+        h.update(np.round(d[k].astype(np.float64), 4).tobytes())
+    return h.hexdigest()[:16]
 
 # %% ../nbs/00d_data.ipynb #56e2ff01
 PLAIN_DATA_GLOBALS = {('numpy', 'ndarray'), ('numpy', 'dtype'), ('_codecs', 'encode'), ('collections', 'OrderedDict'), ('builtins', 'bytearray'),
@@ -225,10 +247,12 @@ def eval_points(dataset, # a `PointDataset` (or anything with `get(i)`)
 class SyntheticShapes(PointDataset):
     "The embedded benchmark: `n_per_class` shapes per category with class and part labels (see `generate_shapes`)."
     def __init__(self, split='train', n_per_class=64, n_points=2048, seed=0, classes=None, noise=0.005,
-                 stretch=0.25, occlusion=0.5, transform=None, cache_dir=None, density=0.):
+                 stretch=0.25, occlusion=0.5, transform=None, cache_dir=None, density=0.,
+                 benchmark=None): # a name in `BENCHMARKS` ('easy', 'hard'): its settings replace noise, stretch, occlusion and density
         super().__init__(transform, seed)
-        self.split, self.classes = split, list(classes or CLASSES)
-        self.data = generate_shapes(split, n_per_class, n_points, seed, self.classes, noise, stretch, occlusion, cache_dir, density)
+        self.split, self.classes, self.benchmark = split, list(classes or CLASSES), benchmark
+        kw = dict(noise=noise, stretch=stretch, occlusion=occlusion, density=density) if benchmark is None else benchmark_settings(benchmark)
+        self.data = generate_shapes(split, n_per_class, n_points, seed, self.classes, cache_dir=cache_dir, **kw)
         self.class_ids = [CLASSES.index(c) for c in self.classes]
     def __len__(self): return len(self.data['labels'])
     def labels(self): return np.array([self.class_ids.index(l) for l in self.data['labels']])

@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_experiments.ipynb #8d00367c
 from __future__ import annotations
-import datetime, fcntl, hashlib, json, os, platform, time
+import datetime, fcntl, hashlib, json, math, os, platform, time
 from contextlib import contextmanager
 from pathlib import Path
 import numpy as np, torch
@@ -33,6 +33,7 @@ def check(name:str, value, kind=int, lo=None, hi=None, choices=None, each:bool=F
         return value
     ok = isinstance(value, kind) and not (kind in (int, float) and isinstance(value, bool))
     if kind is float and isinstance(value, int) and not isinstance(value, bool): ok = True
+    if ok and kind in (int, float) and not math.isfinite(value): ok = False          # NaN passes every comparison: refuse it here
     what = getattr(kind, '__name__', str(kind))
     if ok and choices is not None and value not in choices: raise ValueError(f"parameter {name}={value!r}: choose one of {list(choices)}")
     if ok and lo is not None and value < lo: ok = False

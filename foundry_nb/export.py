@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn
 from .cloud import fps_torch
+from .tokenizer import neighbourhoods
 from .data import unique_tmp
 from .teacher import PointEncoder
 from .student import FoundryStudent
@@ -43,9 +44,7 @@ class Deployable(nn.Module):
         G, k = tk.num_groups, tk.group_size
         cidx = fps_torch(points, G, torch.zeros(B, dtype=torch.long, device=points.device))
         C = torch.gather(points, 1, cidx[..., None].expand(-1, -1, 3))
-        d2 = ((C[:, :, None] - points[:, None]) ** 2).sum(-1)
-        idx = d2.topk(k, dim=-1, largest=False, sorted=True).indices
-        nb = torch.gather(points, 1, idx.reshape(B, -1, 1).expand(-1, -1, 3)).reshape(B, G, k, 3) - C[:, :, None]
+        nb, _ = neighbourhoods(points, C, k, knn='plain')
         T = tk.embedding.encoder(nb.reshape(B * G, k, 3)).reshape(B, G, -1)
         proj = self.encoder.tokenizer_to_encoder
         return (T if proj is None else proj(T)), C

@@ -5,7 +5,7 @@
 # %% ../nbs/02d_foreign.ipynb #82bf2b4e
 from __future__ import annotations
 import torch, torch.nn as nn, torch.nn.functional as F
-from .tokenizer import knn_torch
+from .tokenizer import neighbourhoods
 from .teacher import PointEncoder, pool_max_mean
 from fastcore.basics import patch
 
@@ -63,9 +63,7 @@ def teacher_tokens(self:ForeignTeacher, points:torch.Tensor)->tuple:
 @torch.no_grad()
 def tokens_at(self:ForeignTeacher, points:torch.Tensor, centers:torch.Tensor)->torch.Tensor:
     "The student side's tokens T (B, c, d): its mini-PointNet on the k nearest points around each of `centers`."
-    k = min(self.cfg.group_size, points.shape[1])
-    idx = knn_torch(points, centers, k)
-    nb = torch.gather(points[:, None].expand(-1, idx.shape[1], -1, -1), 2, idx[..., None].expand(-1, -1, -1, 3)) - centers[:, :, None]
+    nb, _ = neighbourhoods(points, centers, min(self.cfg.group_size, points.shape[1]))
     t = self.student_init.tokenizer.embedding(nb)
     proj = self.student_init.tokenizer_to_encoder
     return t if proj is None else proj(t)

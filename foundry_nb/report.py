@@ -64,11 +64,15 @@ def _teacher(m)->list[str]:
     "A pretraining run against random weights: the embedded teacher (synthetic benchmark) or the real one (ModelNet10)."
     b, pr, P = m['bar'], m['params'], m['probes']
     rnd, ds = P.get('random_control', P['random']), m.get('dataset', 'synthetic')
+    hard = ds == 'synthetic' and m.get('benchmark') == 'hard'
     ts = {k: P[k]['token_structure'] for k in ('pretrained', 'random')}
     obj = 'MAE + InfoNCE' if pr.get('objective') == 'mae' and pr.get('contrast') else (pr.get('objective') or 'jepa').upper()
     secs = sum(h.get('seconds', 0) for h in m['history'])
-    src = f"figures/pretrain_teacher{'' if ds == 'synthetic' else '_' + ds}{'' if m.get('split', 'test') == 'test' else '_val'}.json"
-    if ds == 'synthetic':
+    src = f"figures/pretrain_teacher{'_hard' if hard else '' if ds == 'synthetic' else '_' + ds}{'' if m.get('split', 'test') == 'test' else '_val'}.json"
+    if hard:
+        title = f'### The hard-benchmark teacher ({obj}-pretrained `{pr["config"]}`, the frozen hard synthetic benchmark)'
+        data = f"{pr['epochs']} epochs of {pr['n_per_class']} shapes per category, benchmark fingerprint `{m.get('benchmark_fingerprint')}`; probes trained on {pr.get('probe_per_class')} shapes per category"
+    elif ds == 'synthetic':
         title, data = f'### The embedded teacher ({obj}-pretrained `{pr["config"]}`, synthetic benchmark)', f"{pr['epochs']} epochs of {pr['n_per_class']} shapes per category"
     else:
         title, data = f'### The real teacher ({obj}-pretrained `{pr["config"]}` on {ds}, no labels)', f"{pr['epochs']} epochs of {m['data']}: official train minus the validation split"
@@ -90,7 +94,7 @@ def _teacher(m)->list[str]:
                    f"1-NN {P['pretrained']['knn1_balanced']:.1f} vs {rnd['knn1_balanced']:.1f}.")
     out.append(f"Distillation targets: {100 * ts['pretrained']['constant_share']:.0f} % of their variance is constant within a shape (random weights {100 * ts['random']['constant_share']:.0f} %), "
                f"effective rank {ts['pretrained']['effective_rank']:.1f} ({ts['random']['effective_rank']:.1f}), mean within-shape cosine {ts['pretrained']['within_cosine']:.2f} ({ts['random']['within_cosine']:.2f}).")
-    rule = ('each synthetic probe: ≥ 3 points over random weights, or ≤ ¾ of their error rate where they exceed 90 %' if ds == 'synthetic'
+    rule = ('each probe ≥ +8 points over random weights' if hard else 'each synthetic probe: ≥ 3 points over random weights, or ≤ ¾ of their error rate where they exceed 90 %' if ds == 'synthetic'
             else 'calibrated linear ≥ +3 points, 1-NN ≥ +5, few-shot ≥ +5 over random weights')
     return out + ['', f"Bar ({rule}, with the 95 % interval of the difference above 0; real ModelNet40 shapes: at least as good): **{'met' if b['met'] else 'NOT met'}**."]
 def _teacher_recreated(m)->list[str]:
@@ -132,8 +136,11 @@ def _context_controls(m)->list[str]:
     return out + ['', '![context controls](figures/context_controls.png)']
 def _students(m)->list[str]:
     rows, t = m['rows'], m['rows']['teacher']
-    out = ['### Distilled students (from the embedded teacher)', '', f"Seed {m['params']['seed']}, {m['params']['epochs']} epochs each, "
-           f"{m['train_minutes_total']:.0f} min in all on {m['machine']}; from `figures/distill.json`. Latency: batch 1, 1024 points, median.", '',
+    bench = m['params'].get('benchmark') or 'easy'
+    tag = '' if bench == 'easy' else f'_{bench}'
+    title = '### Distilled students (from the embedded teacher)' if bench == 'easy' else f'### Distilled students of the {bench}-benchmark teacher (shipped as `{bench}_s1`, `{bench}_s16`, ...)'
+    out = [title, '', f"Seed {m['params']['seed']}, {m['params']['epochs']} epochs each, "
+           f"{m['train_minutes_total']:.0f} min in all on {m['machine']}; from `figures/distill{tag}.json`. Latency: batch 1, 1024 points, median.", '',
            'Linear probe: mean with its 95 % Wilson interval over the test shapes; vs teacher: the paired difference on the same shapes, bootstrapped.', '']
     n_test = next((r['probe_vs_teacher']['n'] for r in rows.values() if 'probe_vs_teacher' in r), None)
     probe = lambda r: fmt_interval(accuracy_ci(np.arange(n_test) < round(r['probe'] * n_test / 100))) if n_test else f"{r['probe']:.1f}"   # Wilson needs only k and n
@@ -389,7 +396,7 @@ def _transfer(m)->list[str]:
 # %% ../nbs/10_report.ipynb #b12467f6
 SECTIONS = [('ablations.json', _ablations), ('fewshot.json', _fewshot), ('efficiency.json', _efficiency), ('transfer.json', _transfer),
             ('tokenizer_benchmark.json', _tokenizer), ('pretrain_teacher.json', _teacher), ('pretrain_teacher_recreated.json', _teacher_recreated), ('pretrain_teacher_modelnet10.json', _teacher),
-            ('context_controls.json', _context_controls), ('distill.json', _students)]
+            ('pretrain_teacher_hard.json', _teacher), ('context_controls.json', _context_controls), ('distill.json', _students), ('distill_hard.json', _students)]
 NO_TEACHER = {'tokenizer_benchmark.json'}   # sections whose numbers do not depend on any teacher's weights
 START, END = '<!-- results:start -->', '<!-- results:end -->'
 
@@ -404,6 +411,10 @@ def shipped_teacher_fingerprint(figures_dir='figures')->str|None:
 def provenance(figures_dir='figures')->list[str]:
     "Which teacher each results section ran with, from the fingerprints its JSON records: generated, never asserted by hand."
     shipped, out = shipped_teacher_fingerprint(figures_dir), []
+    others_shipped = {}                                                  # the other shipped teachers' fingerprints, from their own runs
+    for name, fname in (('teacher_hard', 'pretrain_teacher_hard.json'), ('teacher_modelnet10', 'pretrain_teacher_modelnet10.json')):
+        q = Path(figures_dir) / fname
+        if q.exists(): others_shipped[json.loads(q.read_text()).get('fingerprint')] = name
     for fname, _ in SECTIONS:
         p = Path(figures_dir) / fname
         if not p.exists() or fname.startswith('pretrain_teacher'): continue
@@ -413,7 +424,7 @@ def provenance(figures_dir='figures')->list[str]:
         if fname in NO_TEACHER:
             out.append(f"- `figures/{fname}` ({m.get('date', 'undated')}): uses no teacher weights.")
             continue
-        who = ('the shipped teacher' if fp == shipped else f'teacher `{fp}`, **not the shipped one**') if fp else 'records no teacher fingerprint (written before the kit recorded them)'
+        who = ('the shipped teacher' if fp == shipped else f'the shipped `{others_shipped[fp]}` (`{fp}`)' if fp in others_shipped else f'teacher `{fp}`, **not the shipped one**') if fp else 'records no teacher fingerprint (written before the kit recorded them)'
         others = ', '.join(f'{k} `{v}`' for k, v in fps.items() if k != 'teacher')
         out.append(f"- `figures/{fname}` ({m.get('date', 'undated')}): {who}{'; students ' + others if others else ''}.")
     if not out: return []

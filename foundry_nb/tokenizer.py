@@ -13,9 +13,9 @@ from .views import plot_cloud, markdown_table
 from .data import Normalize
 
 # %% auto #0
-__all__ = ['KNN_BATCHED_MAX_POINTS', 'knn_torch', 'knn_kdtree', 'check_batch', 'group_points', 'plot_patches', 'fold_bn',
-           'PointNetSmall', 'PointNetEncoder', 'PointTokenizer', 'positional_encoding', 'benchmark_tokenizer',
-           'benchmark_table']
+__all__ = ['KNN', 'KNN_BATCHED_MAX_POINTS', 'knn_torch', 'knn_kdtree', 'knn_plain', 'gather_groups', 'neighbourhoods',
+           'check_batch', 'group_points', 'plot_patches', 'fold_bn', 'PointNetSmall', 'PointNetEncoder',
+           'PointTokenizer', 'positional_encoding', 'benchmark_tokenizer', 'benchmark_table']
 
 # %% ../nbs/01_tokenizer.ipynb #02060f75
 def knn_torch(points:torch.Tensor, # (B, N, 3)
@@ -38,6 +38,35 @@ def knn_kdtree(points:np.ndarray, # (N, 3)
     from scipy.spatial import cKDTree
     _, idx = cKDTree(points[:, :3]).query(centers[:, :3], k=k, workers=-1)
     return idx.reshape(len(centers), k).astype(np.int64)
+
+def knn_plain(points:torch.Tensor, # (B, N, 3)
+              centers:torch.Tensor, # (B, G, 3)
+              k:int, # neighbours per center
+             )->torch.Tensor:
+    "Exact kNN from squared differences and top-k only, the form an ONNX exporter traces (no cdist, no chunks: O(B·G·N) memory, object-sized clouds)."
+    d2 = ((centers[:, :, None] - points[:, None]) ** 2).sum(-1)
+    return d2.topk(k, dim=-1, largest=False, sorted=True).indices
+
+def gather_groups(points:torch.Tensor, # (B, N, 3)
+                  centers:torch.Tensor, # (B, G, 3)
+                  idx:torch.Tensor, # (B, G, k) kNN indices into `points`
+                 )->torch.Tensor:
+    "Each group's points relative to its centre, (B, G, k, 3)."
+    B, G, k = idx.shape
+    nb = torch.gather(points, 1, idx.reshape(B, -1, 1).expand(-1, -1, 3)).reshape(B, G, k, 3)
+    return nb - centers[:, :, None]
+
+KNN = dict(cdist=knn_torch, plain=knn_plain)
+
+def neighbourhoods(points:torch.Tensor, # (B, N, 3)
+                   centers:torch.Tensor, # (B, G, 3) any centres: FPS, a foreign teacher's, an exported model's
+                   k:int, # points per group
+                   knn:str='cdist', # 'cdist' (`knn_torch`, chunked) or 'plain' (`knn_plain`, traceable for ONNX)
+                  )->tuple:
+    "The k nearest points around given centres: (groups relative to their centres (B, G, k, 3), kNN indices (B, G, k))."
+    if knn not in KNN: raise ValueError(f"knn must be one of {list(KNN)}, got {knn!r}")
+    idx = KNN[knn](points, centers, k)
+    return gather_groups(points, centers, idx), idx
 
 # %% ../nbs/01_tokenizer.ipynb #58ca1552
 def check_batch(points, # (B, N, 3+) clouds: a float tensor (numpy arrays are converted)
@@ -91,8 +120,7 @@ def group_points(points:torch.Tensor, # (B, N, 3) clouds
         else:
             cn = centers.detach().float().numpy()
             idx = torch.from_numpy(np.stack([knn_kdtree(pn[b], cn[b], group_size) for b in range(B)]))
-    nb = torch.gather(points, 1, idx.reshape(B, -1, 1).expand(-1, -1, 3)).reshape(B, num_groups, group_size, 3)
-    return nb - centers[:, :, None], centers, idx % N0                                      # indices into the cloud as given
+    return gather_groups(points, centers, idx), centers, idx % N0                            # indices into the cloud as given
 
 # %% ../nbs/01_tokenizer.ipynb #445dbe09
 def plot_patches(points:torch.Tensor, # (N, 3) one cloud

@@ -68,9 +68,10 @@ def test_pretrain_notebook_smoke_and_resume(tmp_path, monkeypatch):
     assert m['steps'] == 3 and m['split'] == 'test'
     with pytest.raises(pm.PapermillExecutionError, match='other settings'): _run(tmp_path, **{**small, 'epochs': 2})   # another schedule: refused, never mixed
 
-@pytest.mark.parametrize('bad,msg', [(dict(config='vit_xl'), 'config must be'), (dict(epochs=0), 'epochs must be'), (dict(tau=[0.99, 0.9]), 'tau must be'),
-                                     (dict(dataset='modelnet40'), "dataset must be 'synthetic' or 'modelnet10'"), (dict(dataset='modelnet10', data_root='nowhere.npz'), 'make pretrain DATASET=modelnet10 DATA='),
-                                     (dict(random_seeds=0), 'random_seeds must be'), (dict(final='yes'), 'final must be True or False'),
+@pytest.mark.parametrize('bad,msg', [(dict(config='vit_xl'), "parameter config='vit_xl': choose one of"), (dict(epochs=0), 'epochs must be'), (dict(tau=[0.99, 0.9]), 'tau must be'),
+                                     (dict(dataset='modelnet40'), "parameter dataset='modelnet40': choose one of ['synthetic', 'modelnet10']"), (dict(dataset='modelnet10', data_root='nowhere.npz'), 'make pretrain DATASET=modelnet10 DATA='),
+                                     (dict(random_seeds=0), 'random_seeds must be'), (dict(final='yes'), "parameter final must be bool"), (dict(benchmark='medium'), "parameter benchmark='medium': choose one of"),
+                                     (dict(dataset='modelnet10', benchmark='hard'), "applies to dataset='synthetic' only"),
                                      (dict(epochs=2, warmup_epochs=2), 'warmup_epochs must be an int from 0 to epochs - 1 = 1'), (dict(out_name='a/b'), 'out_name must be a file name')])
 def test_pretrain_notebook_rejects_bad_parameters(tmp_path, monkeypatch, bad, msg):
     monkeypatch.delenv('IN_TEST', raising=False)
