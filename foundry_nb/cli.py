@@ -13,7 +13,7 @@ from .cloud import PointCloudError, fps_numpy, make_sample
 from .views import markdown_table
 from .data import unit_sphere, PointDataset
 from .loaders import load_point_cloud, POINT_EXTS
-from .teacher import CheckpointError, load_teacher, torch_load, fingerprint, PointEncoder
+from .teacher import CheckpointError, load_teacher, torch_load, fingerprint, PointEncoder, count_flops
 from .foreign import ForeignTeacher
 from .training import resolve_device
 from .student import FoundryStudent, embedded_student, embedded_students, load_student
@@ -261,8 +261,9 @@ def model_card(spec:str, # a shipped teacher ('teacher', 'teacher_modelnet10') o
     j, meta = (_files_of(figures) if shipped else {}), ck.get('meta', {})
     student = ck['format'] == 'foundry_nb.student'
     m = load_student(path) if student else load_teacher(path)
+    cost = '' if student else f"{count_flops(m, torch.rand(1, 1024, 3, generator=torch.Generator().manual_seed(0)) * 2 - 1) / 1e9:.2f} GFLOPs per 1,024-point cloud (tokenizer included), "
     head = [f"# Model card: {spec}", '', f"{'A Foundry student' if student else 'A point-cloud encoder (teacher)'}; file `{path.name}`, weights fingerprint `{fingerprint(m)}`, "
-            f"{sum(p.numel() for p in m.parameters()):,} parameters; foundry_nb {meta.get('foundry_nb', foundry_nb.__version__)}; generated from "
+            f"{sum(p.numel() for p in m.parameters()):,} parameters, {cost}foundry_nb {meta.get('foundry_nb', foundry_nb.__version__)}; generated from "
             + ('the JSON of the runs that made it (`figures/`).' if j else 'the metadata stored in the file.'), '']
     return '\n'.join(head + (_student_card(meta, ck['config'], spec, j) if student else _teacher_card(meta, j))) + '\n'
 

@@ -1,6 +1,7 @@
 # DSO assignment and gate regulariser variants side by side (issue #11): each variant distils an s = 16 student of the
 # shipped teacher on the ablation's synthetic set (30 training / 10 test shapes per category, 1024 points, one view),
-# 12 epochs, batch 32, lr 2e-3, seed 0 (the ablation's quick schedule), and is measured on the test shapes:
+# 12 epochs, batch 32, lr 2e-3, seed 0 (the ablation's quick schedule), and is measured on the VALIDATION shapes (SPLIT=val,
+# the default: the variants are choices; the committed figures/assignment_variants.json predates this guard and used test, issue #26):
 # SuperTokens used per shape, the largest one's share, train/eval agreement, reconstruction Smooth L1; for the gate,
 # the distribution of pi and the tokens threshold mode merges per shape.
 # usage: python scripts/assignment_variants.py  ->  figures/assignment_variants.json (read by nbs/04_dso.ipynb and nbs/06_gate.ipynb)
@@ -17,11 +18,12 @@ from foundry_nb.training import Trainer, TrainConfig, seed_everything
 from foundry_nb.experiments import run_info
 from foundry_nb.teacher import save_json
 torch.set_num_threads(int(os.environ.get('THREADS', 2)))
-PARAMS = dict(n_per_class=30, n_test_per_class=10, n_points=1024, epochs=12, batch_size=32, lr=2e-3, beta=2.0, s=16, seed=0)
+PARAMS = dict(n_per_class=30, n_test_per_class=10, n_points=1024, epochs=12, batch_size=32, lr=2e-3, beta=2.0, s=16, seed=0, split=os.environ.get('SPLIT', 'val'))
+if PARAMS['split'] not in ('val', 'test'): raise SystemExit(f"SPLIT must be 'val' (choices) or 'test' (a final run), got {PARAMS['split']!r}")
 
 teacher = load_teacher(None).eval(); teacher.tokenizer.start = 0
 tr = cache_targets(teacher, SyntheticShapes('train', PARAMS['n_per_class'], 2048, seed=0), PARAMS['n_points'], 1, 0, cache_dir='runs/assignment_variants/cache')
-te = cache_targets(teacher, SyntheticShapes('test', PARAMS['n_test_per_class'], 2048, seed=0), PARAMS['n_points'], 1, 0, cache_dir='runs/assignment_variants/cache')
+te = cache_targets(teacher, SyntheticShapes(PARAMS['split'], PARAMS['n_test_per_class'], 2048, seed=0), PARAMS['n_points'], 1, 0, cache_dir='runs/assignment_variants/cache')
 
 def train(scfg, tau_end, balance_loss=0.):
     "The kit's distillation (Smooth L1, tau annealed, SuperTokens from k-means of a batch), with an optional load-balancing loss."

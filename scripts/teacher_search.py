@@ -1,10 +1,14 @@
 # Teacher recipe search (issue #10), run on the lent GPU: each config pretrains the tiny encoder for a fixed number of
 # steps (the CPU budget's), then probes it against random weights. Usage: python search.py NAME OUTDIR
 # It keeps its own copy of the objective exactly as it ran (Hybrid below); the kit's implementation of the same objective is foundry_nb.mae.MAE(contrast=...).
+# A search chooses, so it scores the VALIDATION split (SPLIT=val, the default). The committed figures/teacher_search.json was
+# made before this guard, on the test split (issue #26): re-run it on val before a new choice rests on it.
 import os, sys, json, time, math
 sys.path.insert(0, os.getcwd())
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 torch.set_num_threads(2)
+SPLIT = os.environ.get('SPLIT', 'val')
+if SPLIT not in ('val', 'test'): raise SystemExit(f"SPLIT must be 'val' (choices) or 'test' (a final run), got {SPLIT!r}")
 from foundry_nb.data import SyntheticShapes, generate_shapes, write_fewshot
 from foundry_nb.teacher import PointEncoder, save_encoder
 from foundry_nb.jepa import jepa_augment
@@ -70,7 +74,7 @@ def main(name, out, steps=int(os.environ.get('STEPS', 1500))):
         tr.fit(tr.step + 20); print(name, 'step', tr.step, f'{time.time() - t0:.0f}s', f"loss {tr.epoch_logs[-1]['loss']:.4f}" if tr.epoch_logs else '', flush=True)
     tmin = (time.time() - t0) / 60
     enc = model.encoder.eval(); torch.manual_seed(0); rnd = PointEncoder('tiny', **over).to(dev).eval()
-    ptr = SyntheticShapes('train', 80, 2048, seed=0); te = SyntheticShapes('test', 50, 2048, seed=0)
+    ptr = SyntheticShapes('train', 80, 2048, seed=0); te = SyntheticShapes(SPLIT, 50, 2048, seed=0)
     res = {}
     from sklearn.svm import SVC; from sklearn.preprocessing import StandardScaler
     for k, e in (('pre', enc), ('rnd', rnd)):

@@ -93,3 +93,22 @@ def test_real_teacher_ships_with_its_run():
     assert m['probes']['random_control']['seeds'] >= 3 and m['probe_train_shapes'] == 3928 and m['test_shapes'] == 899
     val = json.loads((NBS.parent / 'figures' / 'pretrain_teacher_modelnet10_val.json').read_text())   # the validation run came first, same weights
     assert val['split'] == 'val' and val['fingerprint'] == m['fingerprint'] and val['test_shapes'] == 393
+
+def test_hard_teacher_ships_with_its_run():
+    "The hard-benchmark teacher: float16, the weights its final run probed, trained on the frozen benchmark, and that benchmark under the issue's ceilings for random weights on test."
+    from foundry_nb.cli import shipped_teacher, shipped_teachers
+    from foundry_nb.data import FROZEN_BENCHMARKS
+    from foundry_nb.teacher import torch_load
+    assert 'teacher_hard' in shipped_teachers(), 'foundry_nb/assets/teacher_hard.pt is missing: make pretrain BENCHMARK=hard'
+    path = EMBEDDED_TEACHER.parent / 'teacher_hard.pt'
+    assert path.stat().st_size <= 5 * 2**20
+    assert all(v.dtype == torch.float16 for v in torch_load(path)['state_dict'].values() if v.is_floating_point())
+    t = shipped_teacher('teacher_hard')
+    m = json.loads((NBS.parent / 'figures' / 'pretrain_teacher_hard.json').read_text())
+    assert fingerprint(t) == m['fingerprint'] and m['split'] == 'test' and m['params']['final'] is True and m['params']['benchmark'] == 'hard'
+    assert t.meta['benchmark_fingerprint'] == m['benchmark_fingerprint'] == FROZEN_BENCHMARKS['hard']   # trained and scored on the benchmark as frozen
+    assert m['probes']['random_control']['seeds'] >= 3
+    rnd = m['probes']['random_control']
+    assert rnd['linear_calibrated'] <= 80 and rnd['knn1'] <= 70, 'the hard benchmark is no longer under its ceilings for random weights on test'
+    val = json.loads((NBS.parent / 'figures' / 'pretrain_teacher_hard_val.json').read_text())   # the validation run came first, same weights
+    assert val['split'] == 'val' and val['fingerprint'] == m['fingerprint']
