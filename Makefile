@@ -49,19 +49,12 @@ paper: setup
 	$(BIN)/python -m foundry_nb.report README.md figures
 	$(BIN)/nbdev_clean
 
-# make students BENCHMARK=hard: the hard teacher's students (s1, s16, gate_s16; about an hour on 2 CPU cores), not the tokenizer benchmark
 students: setup
 	@mkdir -p runs figures
-	@case "$(BENCHMARK)" in easy|hard) ;; *) echo "BENCHMARK must be easy or hard, got '$(BENCHMARK)'"; exit 2;; esac
-ifeq ($(BENCHMARK),hard)
-	$(PM) nbs/distill.ipynb runs/distill_hard.ipynb -p benchmark hard -p s_list "[1, 16]" -p train_controls False
-	$(BIN)/python -m foundry_nb.report --outputs runs/distill_hard.ipynb nbs/distill.ipynb
-else
 	$(PM) nbs/benchmark_tokenizer.ipynb runs/benchmark_tokenizer.ipynb
 	$(BIN)/python -m foundry_nb.report --outputs runs/benchmark_tokenizer.ipynb nbs/benchmark_tokenizer.ipynb
 	$(PM) nbs/distill.ipynb runs/distill.ipynb
 	$(BIN)/python -m foundry_nb.report --outputs runs/distill.ipynb nbs/distill.ipynb
-endif
 	$(BIN)/python -m foundry_nb.report README.md figures
 	$(BIN)/nbdev_clean
 
