@@ -241,7 +241,7 @@ def _student_card(meta:dict, cfg:dict, name:str, j:dict)->list:
     t_probe = run.get('rows', {}).get('teacher', {}).get('probe', float('nan'))
     out += ['', '## Known limits', '', f"- As good as its teacher at most: `{teacher}` is trained on synthetic shapes only (see `foundry-nb info {teacher}`)."]
     if bench == 'easy': out.append(f"- The easy synthetic test split is at its ceiling for the linear probe (the teacher scores {t_probe:.1f} %): "
-                                   "the probe cannot separate the students from the teacher there; reconstruction can (the 'hard' students are measured where it can).")
+                                   "the probe cannot separate the students from the teacher there; reconstruction can (the hard benchmark of `teacher_hard` has the headroom).")
     out += [
             '- Hard SuperToken assignment: a token in the wrong group cannot be fixed downstream; 1,024-point objects, unit sphere, y up.']
     return out
