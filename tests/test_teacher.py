@@ -79,36 +79,29 @@ def test_pretrain_notebook_rejects_bad_parameters(tmp_path, monkeypatch, bad, ms
     assert e is not None and msg in str(e), e
     assert not (tmp_path / 'teacher.pt').exists()
 
-def test_real_teacher_ships_with_its_run():
-    "The ModelNet10 teacher: float16, lean, pretrained without labels on official train minus val, the weights its final run probed."
-    from foundry_nb.cli import shipped_teacher, shipped_teachers
-    assert 'teacher_modelnet10' in shipped_teachers(), 'foundry_nb/assets/teacher_modelnet10.pt is missing: make pretrain DATASET=modelnet10'
-    path = EMBEDDED_TEACHER.parent / 'teacher_modelnet10.pt'
-    assert path.stat().st_size <= 5 * 2**20
+def shipped_with_runs(name:str, json_stem:str, make:str)->tuple:
+    "A shipped teacher (float16, lean, the weights its final run probed, >= 3 random seeds), its final run's JSON and its validation run's (same weights, run first)."
+    from foundry_nb.cli import shipped_teacher, shipped_teachers, SHIPPED_TEACHERS
     from foundry_nb.teacher import torch_load
+    assert name in shipped_teachers(), f'foundry_nb/assets/{SHIPPED_TEACHERS[name]} is missing: {make}'
+    path = EMBEDDED_TEACHER.parent / SHIPPED_TEACHERS[name]
+    assert path.stat().st_size <= 5 * 2**20
     assert all(v.dtype == torch.float16 for v in torch_load(path)['state_dict'].values() if v.is_floating_point())
-    t = shipped_teacher('teacher_modelnet10')
-    m = json.loads((NBS.parent / 'figures' / 'pretrain_teacher_modelnet10.json').read_text())
-    assert fingerprint(t) == m['fingerprint'] and t.meta['dataset'] == 'modelnet10' and m['split'] == 'test' and m['params']['final'] is True
-    assert m['probes']['random_control']['seeds'] >= 3 and m['probe_train_shapes'] == 3928 and m['test_shapes'] == 899
-    val = json.loads((NBS.parent / 'figures' / 'pretrain_teacher_modelnet10_val.json').read_text())   # the validation run came first, same weights
-    assert val['split'] == 'val' and val['fingerprint'] == m['fingerprint'] and val['test_shapes'] == 393
+    t = shipped_teacher(name)
+    m, val = (json.loads((NBS.parent / 'figures' / f'{json_stem}{sfx}.json').read_text()) for sfx in ('', '_val'))
+    assert fingerprint(t) == m['fingerprint'] and m['split'] == 'test' and m['params']['final'] is True and m['probes']['random_control']['seeds'] >= 3
+    assert val['split'] == 'val' and val['fingerprint'] == m['fingerprint']
+    return t, m, val
+
+def test_real_teacher_ships_with_its_run():
+    "The ModelNet10 teacher: pretrained without labels on official train minus val, the weights its final run probed."
+    t, m, val = shipped_with_runs('teacher_modelnet10', 'pretrain_teacher_modelnet10', 'make pretrain DATASET=modelnet10')
+    assert t.meta['dataset'] == 'modelnet10' and m['probe_train_shapes'] == 3928 and m['test_shapes'] == 899 and val['test_shapes'] == 393
 
 def test_hard_teacher_ships_with_its_run():
-    "The hard-benchmark teacher: float16, the weights its final run probed, trained on the frozen benchmark, and that benchmark under the issue's ceilings for random weights on test."
-    from foundry_nb.cli import shipped_teacher, shipped_teachers
+    "The hard-benchmark teacher: trained and scored on the frozen benchmark, and that benchmark under the issue's ceilings for random weights on test."
     from foundry_nb.data import FROZEN_BENCHMARKS
-    from foundry_nb.teacher import torch_load
-    assert 'teacher_hard' in shipped_teachers(), 'foundry_nb/assets/teacher_hard.pt is missing: make pretrain BENCHMARK=hard'
-    path = EMBEDDED_TEACHER.parent / 'teacher_hard.pt'
-    assert path.stat().st_size <= 5 * 2**20
-    assert all(v.dtype == torch.float16 for v in torch_load(path)['state_dict'].values() if v.is_floating_point())
-    t = shipped_teacher('teacher_hard')
-    m = json.loads((NBS.parent / 'figures' / 'pretrain_teacher_hard.json').read_text())
-    assert fingerprint(t) == m['fingerprint'] and m['split'] == 'test' and m['params']['final'] is True and m['params']['benchmark'] == 'hard'
-    assert t.meta['benchmark_fingerprint'] == m['benchmark_fingerprint'] == FROZEN_BENCHMARKS['hard']   # trained and scored on the benchmark as frozen
-    assert m['probes']['random_control']['seeds'] >= 3
+    t, m, _ = shipped_with_runs('teacher_hard', 'pretrain_teacher_hard', 'make pretrain BENCHMARK=hard')
+    assert m['params']['benchmark'] == 'hard' and t.meta['benchmark_fingerprint'] == m['benchmark_fingerprint'] == FROZEN_BENCHMARKS['hard']
     rnd = m['probes']['random_control']
     assert rnd['linear_calibrated'] <= 80 and rnd['knn1'] <= 70, 'the hard benchmark is no longer under its ceilings for random weights on test'
-    val = json.loads((NBS.parent / 'figures' / 'pretrain_teacher_hard_val.json').read_text())   # the validation run came first, same weights
-    assert val['split'] == 'val' and val['fingerprint'] == m['fingerprint']
