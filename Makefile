@@ -8,10 +8,14 @@ BIN := $(abspath $(VENV))/bin
 STAMP := $(VENV)/.installed
 LOG := $(VENV)/install.log
 export OMP_NUM_THREADS ?= 2
+# the synthetic benchmark of `make students` and `make pretrain`: easy (the shipped defaults) or hard (frozen, with headroom)
+BENCHMARK ?= easy
+# the benchmark of the main job and its convergence check
+BENCHMARK_MAIN ?= hard
 # the venv first on PATH: the jupyter kernel that papermill starts ("python") must be the venv's
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup reproduce paper students pretrain pretrain-check results book docs test lab paper-students paper-ablations paper-fewshot paper-transfer paper-efficiency
+.PHONY: setup reproduce convergence paper students pretrain pretrain-check results book docs test lab paper-students paper-ablations paper-fewshot paper-transfer paper-efficiency
 setup: $(STAMP)
 
 # torch is installed first and pinned (any other torch spec pulls gigabytes of CUDA packages), then the project.
@@ -26,16 +30,22 @@ $(STAMP): settings.ini setup.py
 # --log-output streams each notebook's printed lines (per-row progress with elapsed time and an estimate of what remains)
 PM := $(BIN)/papermill --cwd nbs --log-output --no-progress-bar
 
-# The main job: the paper's ablations on the embedded benchmark (s in {1, 4, 16} x {DSO, K-Means, FPS} x 3 seeds, the residual-off
-# sweep, the controls and the gate; under 20 min on 2 cores from a fresh clone, set-up included), reusing the shipped teacher and
-# gated student; executed by papermill into runs/ (its outputs then shown by the chapter in nbs/), figures and metrics JSON into
-# figures/, then the README's results regenerated.
+# The main job: the paper's ablations on the frozen hard benchmark, a final run on its test split (s in {1, 16} x {DSO, K-Means, FPS,
+# ToMe, random assignment} x 3 seeds, the residual-off sweep, a gated student and the controls, all at one converged budget),
+# reusing the shipped teacher_hard; executed by papermill into runs/ (its outputs then shown by the chapter in nbs/), figures and
+# metrics JSON into figures/, then the README's results regenerated. Resumable: run it again after an interruption.
 reproduce: setup
 	@mkdir -p runs figures
-	$(PM) nbs/ablations.ipynb runs/ablations.ipynb
-	$(BIN)/python -m foundry_nb.report --outputs runs/ablations.ipynb nbs/ablations.ipynb
+	$(PM) nbs/ablations.ipynb runs/ablations_hard.ipynb -p final True
+	$(BIN)/python -m foundry_nb.report --outputs runs/ablations_hard.ipynb nbs/ablations.ipynb
 	$(BIN)/python -m foundry_nb.report README.md figures
 	$(BIN)/nbdev_clean
+
+# Is the main job's schedule converged? On the VALIDATION split: one seed of each compressor for the main job's epochs and for 4x as
+# long, the teacher's fine-tuning for 3x as long (figures/convergence_hard.json, read by the next `make reproduce`; resumable).
+convergence: setup
+	@mkdir -p runs figures
+	$(BIN)/python scripts/convergence.py $(BENCHMARK_MAIN)
 
 # The other paper notebooks (measured on 2 cores: few-shot 13 min, transfer 4, efficiency about 6), and below the pipeline that made the shipped students.
 paper: setup
@@ -49,12 +59,21 @@ paper: setup
 	$(BIN)/python -m foundry_nb.report README.md figures
 	$(BIN)/nbdev_clean
 
+# The shipped students (resumable): `make students` distils s1/s4/s16/gate_s16 of the embedded teacher on the easy benchmark
+# (with the tokenizer benchmark first); `make students BENCHMARK=hard` distils student_hard_{s1,s16,gate_s16}.pt of teacher_hard.pt
+# on the frozen hard benchmark, with the s = 0 and global-vector controls at the same budget (about 2 h on 2 CPU cores).
 students: setup
 	@mkdir -p runs figures
+	@case "$(BENCHMARK)" in easy|hard) ;; *) echo "BENCHMARK must be easy or hard, got '$(BENCHMARK)'"; exit 2;; esac
+ifeq ($(BENCHMARK),easy)
 	$(PM) nbs/benchmark_tokenizer.ipynb runs/benchmark_tokenizer.ipynb
 	$(BIN)/python -m foundry_nb.report --outputs runs/benchmark_tokenizer.ipynb nbs/benchmark_tokenizer.ipynb
 	$(PM) nbs/distill.ipynb runs/distill.ipynb
 	$(BIN)/python -m foundry_nb.report --outputs runs/distill.ipynb nbs/distill.ipynb
+else
+	$(PM) nbs/distill.ipynb runs/distill_$(BENCHMARK).ipynb -p benchmark $(BENCHMARK) -p s_list "[1, 16]"
+	$(BIN)/python -m foundry_nb.report --outputs runs/distill_$(BENCHMARK).ipynb nbs/distill.ipynb
+endif
 	$(BIN)/python -m foundry_nb.report README.md figures
 	$(BIN)/nbdev_clean
 
@@ -77,7 +96,6 @@ paper-ablations paper-fewshot paper-transfer paper-efficiency: paper-%: setup
 #   make pretrain BENCHMARK=hard                     the teacher of the frozen hard synthetic benchmark (teacher_hard.pt; about 55 min of training on 2 CPU cores)
 # VAL=1 scores the validation split instead (the run every choice is made on; figures/pretrain_teacher*_val.json).
 DATASET ?= synthetic
-BENCHMARK ?= easy
 DATA ?= ../shared/data/modelnet10/modelnet10_sampled2048_f16.npz
 VAL ?=
 pretrain: setup

@@ -33,3 +33,18 @@ def test_distill_notebook_smoke_and_bad_parameters(tmp_path, monkeypatch):
     assert (tmp_path / 'assets' / 'student_s2.pt').exists()
     with pytest.raises(pm.PapermillExecutionError, match='s_list must be'):
         pm.execute_notebook(str(NBS / 'distill.ipynb'), str(tmp_path / 'o2.ipynb'), cwd=str(NBS), parameters={**base, 's_list': [0]}, progress_bar=False)
+
+def test_hard_students_ship_with_their_run():
+    "The students of the hard-benchmark teacher: in the package, float16, each the model its run measured, distilled from teacher_hard."
+    from foundry_nb.teacher import fingerprint
+    root = NBS.parent
+    m = json.loads((root / 'figures' / 'distill_hard.json').read_text())
+    teacher_fp = json.loads((root / 'figures' / 'pretrain_teacher_hard.json').read_text())['fingerprint']
+    assert m['params']['benchmark'] == 'hard' and m['fingerprints']['teacher'] == teacher_fp == fingerprint(load_teacher(root / 'foundry_nb' / 'assets' / 'teacher_hard.pt'))
+    names = [n for n in m['rows'] if n != 'teacher']
+    assert names and set(f'hard_{n}' for n in names) <= set(embedded_students())
+    for n in names:
+        st = embedded_student(f'hard_{n}')
+        assert fingerprint(st) == m['fingerprints'][n] and st.meta['params']['benchmark'] == 'hard' and st.meta['seed'] == m['params']['seed']
+        assert all(p.dtype == torch.float16 for p in torch.load(root / 'foundry_nb' / 'assets' / f'student_hard_{n}.pt', weights_only=True)['state_dict'].values() if p.is_floating_point())
+    assert set(m['controls']) == ({'s0', 'global'} if m['params']['train_controls'] else set())   # the context controls trained at the same budget
