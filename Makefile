@@ -31,7 +31,8 @@ $(STAMP): settings.ini setup.py
 PM := $(BIN)/papermill --cwd nbs --log-output --no-progress-bar
 
 # The main job: the paper's ablations on the frozen hard benchmark, a final run on its test split (s in {1, 16} x {DSO, K-Means, FPS,
-# ToMe, random assignment} x 3 seeds, the residual-off sweep, a gated student and the controls, all at one converged budget),
+# ToMe, random assignment} x 3 seeds, the residual-off sweep, a gated student and the controls, all at one budget, whose
+# convergence `make convergence` checks on validation),
 # reusing the shipped teacher_hard; executed by papermill into runs/ (its outputs then shown by the chapter in nbs/), figures and
 # metrics JSON into figures/, then the README's results regenerated. Resumable: run it again after an interruption.
 reproduce: setup

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json, re, sys
 from pathlib import Path
 import numpy as np
-from .stats import accuracy_ci, bootstrap_ci, mean_ci, paired_diff, verdict, controlled_verdict
+from .stats import accuracy_ci, bootstrap_ci, mean_ci, paired_diff, run_level_diff, detectable_effect, verdict, controlled_verdict
 from .views import markdown_table, fmt_value, fmt_interval
 from .tokenizer import benchmark_table
 from .book import write_atomic, write_nb, copy_outputs, strip_stderr, stamp
@@ -50,9 +50,9 @@ def ci_cell(r:dict, key:str, d:int=1)->str:
     return fmt_value(c['mean'], d) if c['lo'] is None else fmt_interval(c, d) + ('†' if c['over'] == 'shapes' else '')
 
 def paired(a:dict, b:dict, key:str)->dict|None:
-    "Paired difference a − b on the same test shapes (and seeds) for `key`, with its bootstrap interval; None when either lacks the outcomes."
+    "Difference a − b on the same test shapes for `key`, its interval over training runs and shapes (`stats.run_level_diff`); None when either lacks the outcomes."
     k = OUTCOMES[key]
-    return paired_diff(a[k], b[k]) if k in a and k in b else None
+    return run_level_diff(a[k], b[k]) if k in a and k in b else None
 
 def probe_name(p:dict)->str:
     "How a run's linear probe was calibrated, from its parameters."
@@ -171,20 +171,55 @@ def _students(m)->list[str]:
     return out
 
 # %% ../nbs/10_report.ipynb #5b28b41b
+def _ablation_budget(m)->list[str]:
+    "The budget line of an ablation run: optimizer steps of every trained row, and the convergence check on validation (`make convergence`)."
+    st = m.get('steps') or {}
+    out = []
+    if st:
+        vals = sorted(set(st.values()))
+        out.append(f"Equal budgets: every trained row ({len(st)}: students, the gated student, the s = 0 control) ran "
+                   + (f"{vals[0]} optimizer steps on the same data." if len(vals) == 1 else f"**unequal** steps ({', '.join(map(str, vals))}).")
+                   + " The teacher, random blocks and every student get the same fine-tuning and segmentation schedules.")
+    cv = m.get('convergence')
+    if cv is None:
+        out.append("Convergence: not checked for this schedule (run `make convergence`).")
+        return out
+    P = cv['params']
+    same = '' if cv.get('matches_this_schedule') else " **(measured on another schedule than this run's)**"
+    bad = [k for k, r in cv['distill'].items() if not r['converged']]
+    ratios = ', '.join(f"{k} {r['ratio']:.2f} ({r['main']['val_smooth_l1']:.4f} → {r['long']['val_smooth_l1']:.4f})" for k, r in cv['distill'].items())
+    ft = cv['finetune_teacher']
+    out.append(f"Convergence, on the validation split{same}: {P['distill_epochs']} distillation epochs against {P['distill_factor']}× as many, validation "
+               f"reconstruction ratio (≤ {1 + P['distill_tolerance']:.2f} passes) {ratios}: "
+               + ('all converged' if not bad else f"**not converged: {', '.join(bad)}** (their rows are flagged ‡)")
+               + f"; the teacher's fine-tuning, {ft['main']['epochs']} epochs against {ft['long']['epochs']}: {ft['main']['val_accuracy']:.1f} vs {ft['long']['val_accuracy']:.1f} % "
+               + ('(converged, within ' if ft['converged'] else '(**not converged**: more than ') + f"{P['finetune_tolerance']:g} point)"
+               + f"; from `figures/convergence_{P['benchmark']}.json`.")
+    return out
+
 def _ablations(m)->list[str]:
     rows, p = m['rows'], m['params']
     S, comps, big = p['s_list'], p['compressors'], max(p['s_list'])
     t = rows['teacher']
     seeds = p.get('seeds', [m['seed']])
-    out = ['### Ablations: s × compressor, CAU residual, gate (`nbs/ablations.ipynb`)', '',
-           f"{m['data']}; {len(seeds)} seed{'s' * (len(seeds) > 1)} per student ({', '.join(map(str, seeds))}), {p['distill_epochs']} distillation epochs each, fine-tuning {p['finetune_epochs']} epochs "
+    bench = p.get('benchmark', 'easy') if p.get('dataset', 'synthetic') == 'synthetic' else None
+    final = p.get('final', True)                                        # runs before the guard scored the test split
+    tag = (f'_{bench}' if bench not in (None, 'easy') else '') + ('' if final else '_val')
+    cv = m.get('convergence') or {}
+    unconverged = {k.split('_s')[0] for k, r in cv.get('distill', {}).items() if not r['converged']}
+    where = f"the {bench} synthetic benchmark" if bench else p.get('dataset', 'real data')
+    split = p.get('split', 'test')
+    power = lambda d: f"; smallest effect detectable at this power ±{detectable_effect(d):.1f}"
+    out = [f"### Ablations on {where}: s × compressor, CAU residual, gate (`nbs/ablations.ipynb`)", '',
+           f"{m['data']}; scored on the **{p.get('split', 'test')}** split; {len(seeds)} seed{'s' * (len(seeds) > 1)} per trained model ({', '.join(map(str, seeds))}), {p['distill_epochs']} distillation epochs each, fine-tuning {p['finetune_epochs']} epochs "
            f"({p['finetune_frozen_epochs']} frozen), part-seg head {p['seg_epochs']} epochs on a frozen backbone"
            + (f" ({p['seg_eval_points']} test points scored per shape)" if p.get('seg_eval_points') else '')
-           + f"; {m['minutes']:.0f} min in its last session (a resumed run reuses its stored rows) on {m['machine']}; from `figures/ablations.json`.", '',
-           f"Linear probe: {probe_name(p)}. Each cell is a mean with its 95 % interval: over seeds (t-interval) for rows with several seeds, over the test shapes "
-           "(†: Wilson for accuracies, bootstrap for mIoU) for rows measured once; an interval of zero width means every seed gave the same value (K-Means and FPS group "
-           "the same tokens whatever the seed). 'vs teacher' is the paired difference from the teacher's linear probe on the same test shapes, bootstrapped over shapes.", '',
-]
+           + f"; {m['minutes']:.0f} min in its last session (a resumed run reuses its stored rows) on {m['machine']}; from `figures/ablations{tag}.json`.", '']
+    out += _ablation_budget(m) + ['']
+    out += [f"Linear probe: {probe_name(p)}. Each cell is a mean with its 95 % interval: over seeds (t-interval) for rows with several seeds, over the test shapes "
+            "(†: Wilson for accuracies, bootstrap for mIoU) for rows measured once; an interval of zero width means every seed gave the same value (K-Means and FPS group "
+            "the same tokens whatever the seed; the teacher's linear probe has fixed weights). 'vs teacher' is the difference from the teacher's linear probe on the same test shapes, "
+            "its interval over training runs and shapes. `random` is the grouping's negative control: SuperTokens from a fixed random partition of the token slots.", '']
     cols = ['model', 'seeds', 'linear %', 'vs teacher', 'fine-tune %', 'part seg. inst. mIoU', 'rec. Smooth L1', 'grouping score', 'encoder GFLOPs',
             'SuperTokens used / largest share / train-eval agreement']
     def health(r):
@@ -192,18 +227,21 @@ def _ablations(m)->list[str]:
         return f"{h['used']:.1f} of {h['s']} / {h['largest_share']:.2f} / {fmt_value(h.get('train_eval_agreement'), 2)}" if h else '–'
     def row(k, r):
         d = paired(r, t, 'linear') if k != 'teacher' else None
-        return [k, str(r.get('n_seeds', 1)), ci_cell(r, 'linear'), fmt_interval(d, signed=True) if d else '–', ci_cell(r, 'finetune'), ci_cell(r, 'seg_instance_miou'),
+        flag = ' ‡' if r.get('compressor') in unconverged else ''
+        return [k + flag, str(r.get('n_seeds', 1)), ci_cell(r, 'linear'), fmt_interval(d, signed=True) if d else '–', ci_cell(r, 'finetune'), ci_cell(r, 'seg_instance_miou'),
                 ci_cell(r, 'smooth_l1', 4), ci_cell(r, 'grouping_score', 4), fmt_value(r['gflops_encoder'], 3), health(r)]
     out.append(markdown_table([row(k, r) for k, r in rows.items()], cols))
     claims = []
     if m.get('gate'):
         G = m['gate']
-        out += ['', f"Gated student `{m['gate_student']}` across budgets r (the encoder runs on (c − r) + s tokens; r = 0 is the plain transformer; one model, intervals over test shapes):", '',
+        n_g = G[0].get('n_seeds', 1)
+        out += ['', f"Gated student `{m['gate_student']}` across budgets r (the encoder runs on (c − r) + s tokens; r = 0 is the plain transformer; "
+                    + (f"distilled here with the students' budget, {n_g} seeds, intervals over seeds):" if n_g > 1 else "one model, intervals over test shapes):"), '',
                 markdown_table([[str(g['r']), str(g['tokens']) if isinstance(g['tokens'], int) else fmt_value(g['tokens']), ci_cell(g, 'linear'), f"{g['smooth_l1']:.4f}", f"{g['gflops_encoder']:.3f}"] for g in G],
                                ['r', 'encoder tokens', 'linear %', 'rec. Smooth L1', 'encoder GFLOPs'])]
         if m.get('gate_pi'):
             q, mp = m['gate_pi']['quantiles'], m['gate_pi']['merged_per_shape']
-            out += ['', f"The gate's merge probability π on the test shapes: mean {m['gate_pi']['mean']:.2f}, 5th–95th percentile {q['5']:.2f}–{q['95']:.2f}; "
+            out += ['', f"The gate's merge probability π on the {split} shapes{' (first seed)' if n_g > 1 else ''}: mean {m['gate_pi']['mean']:.2f}, 5th–95th percentile {q['5']:.2f}–{q['95']:.2f}; "
                         f"threshold mode merges {mp['min']} to {mp['max']} tokens per shape (mean {mp['mean']:.1f})."]
         rs = sorted((g for g in G if isinstance(g['r'], int)), key=lambda g: g['r'])
         g0, gc = rs[0], rs[-1]
@@ -213,39 +251,43 @@ def _ablations(m)->list[str]:
             claims.append(claim("Paper: the gate trades compute for accuracy at run time.",
                                 f"from r = {g0['r']} to r = {gc['r']} the encoder's GFLOPs fall {g0['gflops_encoder'] / gc['gflops_encoder']:.1f}× and reconstruction Smooth L1 rises "
                                 f"{g0['smooth_l1']:.4f} → {gc['smooth_l1']:.4f} ({'monotonically' if mono else 'not monotonically'} in r); the accuracy cost, linear probe at r = {g0['r']} "
-                                f"minus r = {gc['r']} paired over {d['n']} shapes, is {fmt_interval(d, signed=True)} points", d, '>'))
-    out += ['', '![ablation](figures/ablation_s_compressor.png)', '', '![gate and reconstruction](figures/ablation_gate_reconstruction.png)', '']
-    D, EQ = rows.get(f'dso_s{big}'), 2.0
+                                f"minus r = {gc['r']} on {d['n']} shapes, is {fmt_interval(d, signed=True)} points (no negative control: a cost, not a gain)", d, '>'))
+    out += ['', f'![ablation](figures/ablation{tag}_s_compressor.png)', '', f'![gate and reconstruction](figures/ablation{tag}_gate_reconstruction.png)', '']
+    D, EQ, rb = rows.get(f'dso_s{big}'), 2.0, rows.get('random_blocks')
+    name = lambda c: c.upper() if c in ('dso', 'fps') else 'K-Means'
     if D:
         for key, what, paper in (('linear', 'classification (linear probe)', 'ShapeNet55: 89.87 vs 90.54'), ('finetune', 'classification (fine-tuned)', 'ShapeNet55: 89.87 vs 90.54'),
                                  ('seg_instance_miou', 'part segmentation (instance mIoU)', 'ShapeNetPart: 84.82 vs 85.73')):
             d = paired(D, t, key)
             if d: claims.append(claim(f"Paper: the student stays close to its teacher on {what} ({paper}).",
-                                      f"DSO s = {big} minus the teacher, paired over {d['n']} test shapes and {D.get('n_seeds', 1)} seed{'s' * (D.get('n_seeds', 1) > 1)}, {fmt_interval(d, signed=True)} points; equivalence margin ±{EQ:g} points [ours]", d, '=', EQ))
+                                      f"DSO s = {big} minus the teacher on {d['n']} {split} shapes, {D.get('n_seeds', 1)} run{'s' * (D.get('n_seeds', 1) > 1)}, {fmt_interval(d, signed=True)} points; equivalence margin ±{EQ:g} points [ours]{power(d)}",
+                                      d, '=', EQ, control=paired(rb, t, key) if rb else None, control_name='random blocks (no pretraining)'))
         order = [c for c in ('dso', 'fps', 'kmeans') if f'{c}_s{big}' in rows]
+        R = rows.get(f'random_s{big}')
         for a, b in zip(order, order[1:]):
             d = paired(rows[f'{a}_s{big}'], rows[f'{b}_s{big}'], 'linear')
-            claims.append(claim(f"Paper (ShapeNet55): Foundry 89.87 > FPS-Student 87.56 > KMeans-Student 76.08, so {a.upper() if a != 'kmeans' else 'K-Means'} > {b.upper() if b != 'kmeans' else 'K-Means'}.",
-                                f"at s = {big}, linear probe {rows[f'{a}_s{big}']['linear']:.1f} vs {rows[f'{b}_s{big}']['linear']:.1f}, difference {fmt_interval(d, signed=True)} (paired over shapes and seeds)", d, '>'))
+            claims.append(claim(f"Paper (ShapeNet55): Foundry 89.87 > FPS-Student 87.56 > KMeans-Student 76.08, so {name(a)} > {name(b)}.",
+                                f"at s = {big}, linear probe {rows[f'{a}_s{big}']['linear']:.1f} vs {rows[f'{b}_s{big}']['linear']:.1f}, difference {fmt_interval(d, signed=True)} (over runs and shapes){power(d)}", d, '>',
+                                control=paired(R, rows[f'{b}_s{big}'], 'linear') if R else None, control_name='a random assignment'))
         for c in [c for c in comps if c not in order]:
             d = paired(D, rows[f'{c}_s{big}'], 'linear')
-            claims.append(f"DSO against {c} (ours, not in the paper) at s = {big}: {fmt_interval(d, signed=True)} points ({verdict(d, '>')} that DSO is better).")
+            claims.append(f"DSO against {c} ({'the negative control' if c == 'random' else 'ours, not in the paper'}) at s = {big}: {fmt_interval(d, signed=True)} points ({verdict(d, '>')} that DSO is better).")
         if 4 in S and big > 4 and f'dso_s4' in rows:
             d = paired(D, rows['dso_s4'], 'linear')
             claims.append(claim("Paper: accuracy saturates around s = 4.", f"DSO s = {big} minus s = 4 on the linear probe {fmt_interval(d, signed=True)} points; saturation read as within ±1 point [ours]", d, '=', 1.))
-    c0, rb = rows.get('control_s0'), rows.get('random_blocks')
+    c0 = rows.get('control_s0')
     if c0 and D:
         d = paired(D, c0, 'linear')
         claims.append(f"Controls. Without SuperTokens or blocks (s = 0: each token from its own token and position), reconstruction Smooth L1 {ci_cell(c0, 'smooth_l1', 4)} "
                       f"against {ci_cell(D, 'smooth_l1', 4)} for DSO s = {big} ({c0['smooth_l1'] / D['smooth_l1']:.1f}× lower with SuperTokens); linear probe DSO s = {big} minus the control {fmt_interval(d, signed=True)}"
                       + (": the control's pooled features separate the classes *better*, so on this benchmark the linear probe cannot show what SuperTokens add; reconstruction and the grouping score can."
                          if d['hi'] < 0 else '.'))
-        if rb:
-            ds = {k: paired(t, rb, k) for k in OUTCOMES}
-            claims.append("The teacher's tokenizer with random blocks (what pretraining adds), teacher minus it: " + '; '.join(f"{w} {fmt_interval(v, signed=True)}" for w, v in
-                          zip(('linear probe', 'fine-tuning', 'part segmentation mIoU'), ds.values()) if v) + '.'
-                          + (" Random blocks segment parts *better* than the pretrained ones with a frozen backbone: the teacher's last-block features, the ones the students reconstruct, "
-                             "carry less local detail than the tokenizer's embeddings that random blocks pass through (a hypothesis, not tested here)." if ds.get('seg_instance_miou') and ds['seg_instance_miou']['hi'] < 0 else ''))
+    if rb:
+        ds = {k: paired(t, rb, k) for k in OUTCOMES}
+        claims.append("The teacher's tokenizer with random blocks (what pretraining adds), teacher minus it: " + '; '.join(f"{w} {fmt_interval(v, signed=True)}" for w, v in
+                      zip(('linear probe', 'fine-tuning', 'part segmentation mIoU'), ds.values()) if v) + '.'
+                      + (" Random blocks segment parts *better* than the pretrained ones with a frozen backbone: the teacher's last-block features, the ones the students reconstruct, "
+                         "carry less local detail than the tokenizer's embeddings that random blocks pass through (a hypothesis, not tested here)." if ds.get('seg_instance_miou') and ds['seg_instance_miou']['hi'] < 0 else ''))
     gs = {k: r for k, r in rows.items() if 'grouping_score' in r and r['s'] == big and r['residual']}
     if gs: claims.append(f"Grouping score at s = {big} (Smooth L1 of predicting each target token by its group's mean target; lower: the grouping explains more): "
                          + ', '.join(f"{k} {ci_cell(r, 'grouping_score', 4)}" for k, r in sorted(gs.items(), key=lambda kv: kv[1]['grouping_score'])) + '.')
@@ -394,7 +436,7 @@ def _transfer(m)->list[str]:
     return out + [''] + [f'- {c}' for c in claims] + ['', '![transfer](figures/transfer.png)']
 
 # %% ../nbs/10_report.ipynb #b12467f6
-SECTIONS = [('ablations.json', _ablations), ('fewshot.json', _fewshot), ('efficiency.json', _efficiency), ('transfer.json', _transfer),
+SECTIONS = [('ablations_hard.json', _ablations), ('ablations.json', _ablations), ('fewshot.json', _fewshot), ('efficiency.json', _efficiency), ('transfer.json', _transfer),
             ('tokenizer_benchmark.json', _tokenizer), ('pretrain_teacher.json', _teacher), ('pretrain_teacher_recreated.json', _teacher_recreated), ('pretrain_teacher_modelnet10.json', _teacher),
             ('pretrain_teacher_hard.json', _teacher), ('context_controls.json', _context_controls), ('distill.json', _students), ('distill_hard.json', _students)]
 NO_TEACHER = {'tokenizer_benchmark.json'}   # sections whose numbers do not depend on any teacher's weights

@@ -7,7 +7,7 @@ from conftest import rejection
 
 NBS = Path(__file__).resolve().parents[1] / 'nbs'
 SMOKE = {   # the ablation's s_list and compressors are strings, as `papermill -p` passes them (the README's example)
-    'ablations': dict(s_list='[1, 4]', compressors='dso,kmeans', seeds='0,1', residual_off_s=[4], n_per_class=2, n_test_per_class=1, n_points=512, distill_epochs=1,
+    'ablations': dict(final=True, s_list='[1, 4]', compressors='dso,kmeans', seeds='0,1', residual_off_s=[4], gate_s=4, n_per_class=2, n_test_per_class=1, n_points=512, distill_epochs=1,
                       batch_size=12, finetune_epochs=1, finetune_frozen_epochs=1, seg_epochs=1, seg_points=32, seg_widths=[16, 8], threads=1),
     'fewshot': dict(settings=['5way10shot'], folds=1, students=['s1'], baselines=['fps'], n_per_class=10, n_test_per_class=20, n_points=512, epochs=1,
                     distill_epochs=1, real_folds=1, threads=1),
@@ -22,7 +22,8 @@ BAD = [('ablations', dict(compressors=['dso', 'bogus']), 'choose one of'), ('abl
        ('fewshot', dict(settings=['50way10shot']), 'more ways than the 18'), ('efficiency', dict(gate_budgets=[0, 100]), 'parameter gate_budgets must be int in .0, 64.'),
        ('transfer', dict(specialist_s=100), 'parameter specialist_s'), ('fewshot', dict(baseline_s=65), 'parameter baseline_s'),
        ('ablations', dict(allow_pickle='yes'), 'parameter allow_pickle'), ('ablations', dict(seeds=[0, 0]), 'distinct seeds'),
-       ('ablations', dict(seeds=[-1]), 'parameter seeds'), ('transfer', dict(seg_eval_points=-1), 'parameter seg_eval_points')] + \
+       ('ablations', dict(seeds=[-1]), 'parameter seeds'), ('transfer', dict(seg_eval_points=-1), 'parameter seg_eval_points'),
+       ('ablations', dict(final=False, dataset='shapenet55'), 'has no validation split'), ('ablations', dict(benchmark='medium'), 'parameter benchmark')] + \
       ([] if torch.cuda.is_available() else [(nb, dict(device='cuda'), "use device='auto' or 'cpu'") for nb in ('ablations', 'fewshot', 'efficiency', 'transfer')])
 
 def _run(tmp_path, nb, **params):
@@ -38,11 +39,12 @@ def test_parameters_tag(nb):
 def test_smoke_run_writes_figures_json_and_readme_section(tmp_path, monkeypatch, nb):
     monkeypatch.delenv('IN_TEST', raising=False)
     fig = _run(tmp_path, nb, **SMOKE[nb])
-    m = json.loads((fig / f'{nb}.json').read_text())
+    m = json.loads((fig / f"{nb}{'_hard' if nb == 'ablations' else ''}.json").read_text())   # the main job's default: the hard benchmark
     assert m['seed'] == 0 and m['foundry_nb'] and m['machine'] and all(m['params'][k] == v for k, v in SMOKE[nb].items() if k in m['params'] and not isinstance(v, str))
     assert [p for p in fig.glob('*.png') if p.stat().st_size > 1000]
     if nb == 'ablations':
-        assert m['params']['s_list'] == [1, 4] and m['params']['seeds'] == [0, 1] and m['gate']
+        assert m['params']['s_list'] == [1, 4] and m['params']['seeds'] == [0, 1] and m['gate'] and m['params']['split'] == 'test' and m['params']['benchmark'] == 'hard'
+        assert len(set(m['steps'].values())) == 1 and 'gate_s4' in m['steps'] and all(g['n_seeds'] == 2 for g in m['gate'])   # one budget for every trained row, the gate too
         assert set(m['rows']) == {'teacher', 'random_blocks', 'control_s0', 'dso_s1', 'dso_s4', 'kmeans_s1', 'kmeans_s4', 'dso_s4_nores', 'kmeans_s4_nores'}
         assert m['rows']['dso_s4']['n_seeds'] == 2 and len(m['rows']['dso_s4']['linear_correct']) == 2 and len(m['rows']['dso_s4']['linear_ci']) == 2
         assert set(m['spearman']) == {'linear', 'finetune', 'seg_instance_miou'}     # the loss-vs-accuracy claim on every downstream metric

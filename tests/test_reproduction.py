@@ -36,3 +36,28 @@ def test_benchmark_tokenizer_rejects_bad_parameters(tmp_path, monkeypatch, bad, 
     e = rejection(NBS / 'benchmark_tokenizer.ipynb', dict(out_dir=str(tmp_path / 'out'), **bad))
     assert e is not None and msg in str(e), e
     assert not (tmp_path / 'out' / 'tokenizer_benchmark.json').exists()   # rejected before any work
+
+def _convergence_script():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('convergence', Path(__file__).resolve().parents[1] / 'scripts' / 'convergence.py')
+    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+    return mod
+
+def test_convergence_check_reads_the_main_jobs_own_schedule():
+    "`make convergence` checks the schedule the main job runs: its defaults come from the ablation notebook's parameters cell."
+    import ast
+    conv = _convergence_script()
+    p = conv.main_job_defaults(str(Path(__file__).resolve().parents[1] / 'nbs' / 'ablations.ipynb'))
+    cell = next(c for c in nbformat.read(Path(__file__).resolve().parents[1] / 'nbs' / 'ablations.ipynb', as_version=4).cells if 'parameters' in c.metadata.get('tags', []))
+    literal = {n.targets[0].id: ast.literal_eval(n.value) for n in ast.parse(cell.source).body if isinstance(n, ast.Assign)}
+    assert {k: p[k] for k in literal} == literal and p['benchmark'] == 'hard' and p['final'] is False
+    assert (conv.DISTILL_FACTOR, conv.DISTILL_TOLERANCE, conv.FINETUNE_FACTOR, conv.FINETUNE_TOLERANCE) == (4, 0.10, 3, 1.0)   # issue #26's bars, written before the runs
+
+def test_committed_convergence_record_is_of_the_current_schedule():
+    "The committed record must concern the main job's current schedule, on validation shapes; a schedule changed without re-running it fails here."
+    root = Path(__file__).resolve().parents[1]
+    f = root / 'figures' / 'convergence_hard.json'
+    if not f.exists(): pytest.skip('no convergence record committed yet (make convergence)')
+    cv, p = json.loads(f.read_text()), _convergence_script().main_job_defaults(str(root / 'nbs' / 'ablations.ipynb'))
+    assert cv['params']['split'] == 'val' and all(cv['params'][k] == p[k] for k in ('n_per_class', 'n_points', 'distill_epochs', 'batch_size', 'lr', 'beta', 'finetune_epochs', 'finetune_frozen_epochs', 'finetune_lr'))
+    assert set(cv['distill']) == {f"{c}_s{max(p['s_list'])}" for c in p['compressors']} | ({f"gate_s{p['gate_s']}"} if p['gate_s'] else set())
