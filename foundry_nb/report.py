@@ -219,7 +219,7 @@ def _ablations(m)->list[str]:
     out += [f"Linear probe: {probe_name(p)}. Each cell is a mean with its 95 % interval: over seeds (t-interval) for rows with several seeds, over the test shapes "
             "(†: Wilson for accuracies, bootstrap for mIoU) for rows measured once; an interval of zero width means every seed gave the same value (K-Means and FPS group "
             "the same tokens whatever the seed; the teacher's linear probe has fixed weights). 'vs teacher' is the difference from the teacher's linear probe on the same test shapes, "
-            "its interval over training runs and shapes. `random` is the grouping's negative control: SuperTokens from a fixed random partition of the token slots.", '']
+            "its interval over training runs and shapes." + (" `random` is the grouping's negative control: SuperTokens from a fixed random partition of the token slots." if 'random' in comps else ''), '']
     cols = ['model', 'seeds', 'linear %', 'vs teacher', 'fine-tune %', 'part seg. inst. mIoU', 'rec. Smooth L1', 'grouping score', 'encoder GFLOPs',
             'SuperTokens used / largest share / train-eval agreement']
     def health(r):
