@@ -211,7 +211,7 @@ def _ablations(m)->list[str]:
     split = p.get('split', 'test')
     power = lambda d: f"; smallest effect detectable at this power ±{detectable_effect(d):.1f}"
     out = [f"### Ablations on {where}: s × compressor, CAU residual, gate (`nbs/ablations.ipynb`)", '',
-           f"{m['data']}; scored on the **{p.get('split', 'test')}** split; {len(seeds)} seed{'s' * (len(seeds) > 1)} per trained model ({', '.join(map(str, seeds))}), {p['distill_epochs']} distillation epochs each, fine-tuning {p['finetune_epochs']} epochs "
+           f"{m['data']}; scored on the **{split}** split; {len(seeds)} seed{'s' * (len(seeds) > 1)} per trained model ({', '.join(map(str, seeds))}), {p['distill_epochs']} distillation epochs each, fine-tuning {p['finetune_epochs']} epochs "
            f"({p['finetune_frozen_epochs']} frozen), part-seg head {p['seg_epochs']} epochs on a frozen backbone"
            + (f" ({p['seg_eval_points']} test points scored per shape)" if p.get('seg_eval_points') else '')
            + f"; {m['minutes']:.0f} min in its last session (a resumed run reuses its stored rows) on {m['machine']}; from `figures/ablations{tag}.json`.", '']
