@@ -13,7 +13,7 @@ import foundry_nb
 from .teacher import PointEncoder, pool_max_mean, jsonable, module_device
 from .cache import cache_targets, TargetCache
 from .dso import anneal_tau
-from .student import FoundryStudent, StudentConfig
+from .student import FoundryStudent, StudentConfig, DSO_TAU, start_supertokens
 from .tokenizer import knn_torch
 from .probe import svm_probe
 from .training import Trainer, TrainConfig
@@ -21,9 +21,9 @@ from .training import Trainer, TrainConfig
 # %% auto #0
 __all__ = ['TASKS', 'encoder_of', 'token_set', 'features', 'propagate', 'ClsHead', 'SegHead', 'restricted_argmax', 'shape_iou',
            'part_miou', 'Classifier', 'Segmenter', 'fit_head', 'EvalConfig', 'record', 'pooled_features', 'linear_eval',
-           'finetune_eval', 'dataset_parts', 'seg_predict', 'seg_eval_subset', 'partseg_eval', 'fewshot_eval',
-           'evaluate', 'random_blocks', 'kd_loss', 'teacher_features', 'specialist_student', 'train_specialist',
-           'transfer_table', 'transfer_rows']
+           'finetune_eval', 'dataset_parts', 'seg_predict', 'seg_eval_subset', 'seg_score', 'partseg_eval',
+           'fewshot_eval', 'evaluate', 'random_blocks', 'kd_loss', 'teacher_features', 'specialist_student',
+           'train_specialist', 'frozen_scores', 'tuned_scores', 'transfer_table', 'transfer_rows']
 
 # %% ../nbs/09_downstream.ipynb #2772a6c8
 def encoder_of(backbone)->PointEncoder:
@@ -308,6 +308,13 @@ def seg_eval_subset(test:dict, # `token_set` rows with points and parts
     idx = np.sort(np.random.default_rng(seed).choice(N, k, replace=False))
     return {**test, 'points': test['points'][:, idx], 'parts': test['parts'][:, idx]}
 
+def seg_score(model:Segmenter, # a trained segmenter
+              test:dict, # `token_set` rows with points and parts
+              parts_of:list, cfg:EvalConfig)->dict:
+    "Part mIoU metrics of `model` on the plain views of `test`, scored on `cfg.seg_eval_points` fixed points per shape (`seg_eval_subset`)."
+    n, test = len(test['labels']) // int(test['views']), seg_eval_subset(test, cfg.seg_eval_points, cfg.seed)
+    return part_miou(seg_predict(model, test, parts_of), list(test['parts'][:n]), test['labels'][:n], parts_of)
+
 def partseg_eval(backbone, train:dict, test:dict, parts_of:list, cfg:EvalConfig, ckpt_path=None)->tuple:
     "Train `SegHead` on the backbone's per-token features (frozen-then-unfrozen); returns (mIoU metrics, the `Segmenter`)."
     if (train['parts'] < 0).any() or (test['parts'] < 0).any(): raise ValueError("part segmentation needs part labels for every point (found -1)")
@@ -316,8 +323,7 @@ def partseg_eval(backbone, train:dict, test:dict, parts_of:list, cfg:EvalConfig,
     model = Segmenter(backbone, SegHead(encoder_of(backbone).cfg.dim, n_parts, len(parts_of), cfg.seg_widths), seg=cfg.seg_features)
     ds = TargetCache(train, ('tokens', 'centers', 'points', 'labels', 'parts'), n_sub=cfg.seg_points, seed=cfg.seed)
     fit_head(model, _seg_loss, ds, cfg.train_config(batch_size=min(cfg.batch_size, len(train['labels']))), cfg.frozen_epochs, ckpt_path)
-    n, test = len(test['labels']) // int(test['views']), seg_eval_subset(test, cfg.seg_eval_points, cfg.seed)
-    return part_miou(seg_predict(model, test, parts_of), list(test['parts'][:n]), test['labels'][:n], parts_of), model
+    return seg_score(model, test, parts_of, cfg), model
 
 # %% ../nbs/09_downstream.ipynb #163ad482
 TASKS = ('linear', 'finetune', 'partseg', 'fewshot')
@@ -408,12 +414,13 @@ def train_specialist(tuned, # the fine-tuned teacher: a `downstream.Classifier` 
                      ckpt_path=None,
                      init=None, # the teacher before fine-tuning (see `specialist_student`)
                     ):
-    "Distil the task logits of `tuned` into a same-size Foundry student with a fresh head; returns the trained model (its `.backbone` is the specialist)."
+    "Distil the task logits of `tuned` into a same-size Foundry student with a fresh head, started and annealed as `student.distill` starts the Foundry student (k-means SuperTokens, `DSO_TAU`); returns the trained model (its `.backbone` is the specialist, its `.history` the loop's)."
     kind = type(tuned).__name__                 # by name: the notebooks re-define these classes when they run
     if kind not in ('Classifier', 'Segmenter'): raise TypeError(f"tuned must be a fine-tuned downstream.Classifier or Segmenter, got {kind}")
     seg, enc = kind == 'Segmenter', encoder_of(tuned.backbone)
     torch.manual_seed(cfg.seed)
     st = specialist_student(tuned, s, init)
+    start_supertokens(st, train['tokens'], cfg.seed)                       # (a resumed run loads its own SuperTokens over these)
     head = SegHead(enc.cfg.dim, tuned.head.head[-1].out_channels, tuned.head.n_classes, cfg.seg_widths) if seg else ClsHead(2 * enc.cfg.dim, tuned.head.net[-1].out_features)
     model, tuned = (Segmenter if seg else Classifier)(st, head, seg=tuned.seg), tuned.eval().requires_grad_(False)
     keys = ('tokens', 'centers', 'points', 'labels', 'parts', 't_feat') if seg else ('tokens', 'centers', 'labels', 't_feat')
@@ -425,38 +432,59 @@ def train_specialist(tuned, # the fine-tuned teacher: a `downstream.Classifier` 
         loss = kd_loss(z_s, z_t, b['parts'] if seg else b['labels'], tau, alpha)
         return loss, dict(agree=(z_s.argmax(-1) == z_t.argmax(-1)).float().mean().item())
     ds = TargetCache(train, keys, n_sub=cfg.seg_points if seg else None, seed=cfg.seed)
-    fit_head(model, loss_fn, ds, cfg.train_config(batch_size=min(cfg.batch_size, len(ds))), 0, ckpt_path,
-             after_step=lambda m, st_, n: anneal_tau(m.backbone, st_, n))
+    t = fit_head(model, loss_fn, ds, cfg.train_config(batch_size=min(cfg.batch_size, len(ds))), 0, ckpt_path,
+                 after_step=lambda m, st_, n: anneal_tau(m.backbone, st_, n, *DSO_TAU))
+    model.history = t.history
     return model.eval()
 
 # %% ../nbs/09_downstream.ipynb #3200ea29
-def transfer_table(teacher:PointEncoder, foundry, # the teacher, and a Foundry student distilled from it
-                   train, test, # datasets (with part labels) or their `token_set` rows
-                   cfg:EvalConfig, parts_of:list|None=None, s:int=16, tau:float=4.0, alpha:float=0.5,
+def _seg_metrics(m:dict)->dict:
+    return dict(seg_instance_miou=m['instance_miou'], seg_class_miou=m['class_miou'], seg_ious=m['ious'])
+
+def frozen_scores(backbone, train:dict, test:dict, # `token_set` rows (one view)
+                  parts_of:list|None, cfg:EvalConfig)->dict:
+    "A backbone on both tasks with its weights frozen: the linear probe, and a segmentation head on frozen features (`parts_of` None: classification only)."
+    lin = linear_eval(backbone, train, test, cfg)
+    out = dict(cls_linear=lin['accuracy'], cls_correct=lin['correct'])
+    if parts_of: out.update(_seg_metrics(partseg_eval(backbone, train, test, parts_of, replace(cfg, frozen_epochs=cfg.epochs))[0]))
+    return out
+
+def tuned_scores(backbone, train:dict, test:dict, parts_of:list|None, cfg:EvalConfig)->tuple:
+    "A backbone tuned for each task like the teacher (fine-tuned classifier; segmentation head, frozen then unfrozen): (scores with per-shape outcomes, the tuned models)."
+    m, cls = finetune_eval(backbone, train, test, cfg)
+    out, models = dict(cls=m['accuracy'], cls_correct=m['correct']), dict(cls=cls)
+    if parts_of:
+        ms, models['seg'] = partseg_eval(backbone, train, test, parts_of, cfg)
+        out.update(_seg_metrics(ms))
+    return out, models
+
+def transfer_table(teacher:PointEncoder, foundry, # the teacher, and a Foundry student distilled from it (with the specialists' budget, for a fair table)
+                   train, test, # datasets (with part labels where `seg`) or their `token_set` rows
+                   cfg:EvalConfig, # fine-tuning and head schedule, and the seed of this training run
+                   parts_of:list|None=None, s:int=16, tau:float=4.0, alpha:float=0.5,
                    controls:dict|None=None, # more backbones evaluated the same way, e.g. {'random_blocks': random_blocks(teacher)}
+                   kd_cfg:EvalConfig|None=None, # the specialists' KD schedule (None: `cfg`): give it the Foundry student's distillation budget
+                   seg:bool=True, # False: classification only (a dataset without part labels, e.g. ModelNet10)
                   )->list:
-    "Fine-tune the teacher on both tasks, distil the two KD specialists, evaluate all four backbones (and `controls`) on both tasks."
+    "One training run (`cfg.seed`) of the paper's table: the teacher fine-tuned on each task, a KD specialist distilled from each, and every backbone scored tuned for each task (a specialist by its own head, on its own task) and frozen."
     from tqdm.auto import tqdm
-    parts_of = parts_of or dataset_parts(train)
-    tr, tr1, te = _rows(teacher, train, cfg, cfg.train_views), _rows(teacher, train, cfg, 1), _rows(teacher, test, cfg, 1)
-    data = f"{len(tr1['labels'])} train / {len(te['labels'])} test shapes"
-    mcls, t_cls = finetune_eval(teacher, tr, te, cfg)
-    mseg, t_seg = partseg_eval(teacher, tr1, te, parts_of, cfg)
-    kd_cls, kd_seg = (train_specialist(t, rows, cfg, s, tau, alpha, init=teacher) for t, rows in ((t_cls, tr), (t_seg, tr1)))   # from the teacher's weights, as the Foundry student
-    own = dict(teacher=dict(cls=mcls['accuracy'], **{f'seg_{k}': mseg[k] for k in ('instance_miou', 'class_miou')}),
-               kd_cls=dict(cls=float(100 * (_vote_logits(kd_cls, te)[0].argmax(1) == te['labels']).mean())),
-               kd_seg={f'seg_{k}': v for k, v in part_miou(seg_predict(kd_seg, te, parts_of), list(te['parts']), te['labels'], parts_of).items() if k not in ('per_class', 'ious')})
-    frozen = replace(cfg, frozen_epochs=cfg.epochs)
+    parts_of = (parts_of or dataset_parts(train)) if seg else None
+    tr, te = _rows(teacher, train, cfg, 1), _rows(teacher, test, cfg, 1)       # one view for every model: the same data
+    data = f"{len(tr['labels'])} train / {len(te['labels'])} test shapes"
+    tuned, t_models = tuned_scores(teacher, tr, te, parts_of, cfg)
+    tuned = dict(teacher=tuned)
+    specialists = {f'kd_{k}': train_specialist(m, tr, kd_cfg or cfg, s, tau, alpha, init=teacher) for k, m in t_models.items()}   # from the teacher's weights, as the Foundry student
+    tuned['kd_cls'] = dict(cls=float(100 * (ok := _vote_logits(specialists['kd_cls'], te)[0].argmax(1) == te['labels']).mean()), cls_correct=ok.astype(int).tolist())
+    if seg: tuned['kd_seg'] = _seg_metrics(seg_score(specialists['kd_seg'], te, parts_of, cfg))
+    steps = {k: m.history[-1]['step'] for k, m in specialists.items()}
     recs = []
-    for name, bb in tqdm(dict(teacher=teacher, foundry=foundry, kd_cls=kd_cls.backbone, kd_seg=kd_seg.backbone, **(controls or {})).items(), desc='transfer', disable=not cfg.progress):
-        lin = linear_eval(bb, tr1, te, cfg)
-        seg = partseg_eval(bb, tr1, te, parts_of, frozen)[0]   # per-shape outcomes kept: paired intervals in the report
-        recs.append(record('transfer', name, dict(cls_linear=lin['accuracy'], seg_instance_miou=seg['instance_miou'], seg_class_miou=seg['class_miou'],
-                                                 cls_correct=lin['correct'], seg_ious=seg['ious'],
-                                                 own_head=own.get(name, {})), cfg, data, s=s, kd_tau=tau, kd_alpha=alpha))
+    for name, bb in tqdm(dict(teacher=teacher, foundry=foundry, **{k: m.backbone for k, m in specialists.items()}, **(controls or {})).items(), desc='transfer', disable=not cfg.progress):
+        if name not in tuned: tuned[name] = tuned_scores(bb, tr, te, parts_of, cfg)[0]
+        recs.append(record('transfer', name, dict(frozen_scores(bb, tr, te, parts_of, cfg), tuned=tuned[name], steps=steps.get(name)), cfg, data, s=s, kd_tau=tau, kd_alpha=alpha))
     return recs
 
 def transfer_rows(records:list)->list:
-    "One flat row per transfer record (for `views.markdown_table`)."
-    return [dict(backbone=r['backbone'], **{k: v for k, v in r['metrics'].items() if k not in ('own_head', 'cls_correct', 'seg_ious')},
-                 **{f'own_{k}': v for k, v in r['metrics']['own_head'].items()}) for r in records]
+    "One flat row per transfer record (for `views.markdown_table`): frozen scores, then `tuned_*` (fine-tuned, or a specialist's own head)."
+    drop = ('tuned', 'cls_correct', 'seg_ious', 'steps')
+    return [dict(backbone=r['backbone'], **{k: v for k, v in r['metrics'].items() if k not in drop},
+                 **{f'tuned_{k}': v for k, v in r['metrics']['tuned'].items() if k not in drop}) for r in records]

@@ -18,9 +18,9 @@ from .cache import TargetCache, balanced_rows
 from .cache import cache_targets          # importable from `foundry_nb.student` too, as before the cache had its module
 
 # %% auto #0
-__all__ = ['COMPRESSORS', 'ASSETS', 'StudentConfig', 'StudentOutput', 'FoundryStudent', 'save_student', 'load_student',
-           'distill_loss', 'distill', 'supertoken_health', 'grouping_score', 'reconstruction', 'ContextControl',
-           'supertoken_of_points', 'plot_supertokens', 'embedded_students', 'embedded_student']
+__all__ = ['COMPRESSORS', 'DSO_TAU', 'ASSETS', 'StudentConfig', 'StudentOutput', 'FoundryStudent', 'save_student', 'load_student',
+           'distill_loss', 'start_supertokens', 'distill', 'supertoken_health', 'grouping_score', 'reconstruction',
+           'ContextControl', 'supertoken_of_points', 'plot_supertokens', 'embedded_students', 'embedded_student']
 
 # %% ../nbs/07_student.ipynb #4051f729
 COMPRESSORS = {'dso': DSO}   # name -> class(dim, s, **kwargs); the baselines chapter registers more
@@ -139,18 +139,25 @@ def distill_loss(beta:float=2.0):
         return loss, dict(rec=rec.item(), **({'pi': o.pi.mean().item()} if o.pi is not None else {}))
     return f
 
+DSO_TAU = (1.0, 0.01)   # DSO temperature: start, end (annealed to 0.01 so that training and evaluation assign alike)
+
+def start_supertokens(student, # a `FoundryStudent` (or a model holding one): every module with `init_supertokens`
+                      tokens:np.ndarray, # (B, c, d) cached tokens; the first 256 shapes are used
+                      seed:int=0):
+    "A fresh run's SuperTokens start on k-means centroids of a batch of tokens (distillation and the KD specialists alike)."
+    T0 = torch.from_numpy(tokens[:256]).float().to(module_device(student))
+    for m in student.modules():
+        if hasattr(m, 'init_supertokens'): m.init_supertokens(T0, seed=seed)
+
 def distill(student:FoundryStudent, cache:dict, cfg, ckpt_path=None, beta:float=2.0,
-            tau=(1.0, 0.01), # DSO temperature: start, end (annealed to 0.01 so that training and evaluation assign alike)
+            tau=DSO_TAU, # DSO temperature: start, end
             max_steps:int|None=None, # stop (checkpointed) after this many steps in all; the same call again resumes
            ):
     "Train `student` on cached targets with the kit's loop (resumable); the DSO temperature is annealed."
     from foundry_nb.training import Trainer
     if not getattr(getattr(student, 'cfg', None), 'freeze_tokenizer', True): raise ValueError("distillation from cached tokens needs freeze_tokenizer=True")
     t = Trainer(student, distill_loss(beta), TargetCache(cache), cfg, ckpt_path, after_step=lambda m, s, n: anneal_tau(m, s, n, *tau))
-    if t.step == 0:                                  # a fresh run: SuperTokens start on k-means centroids of a batch of tokens
-        T0 = torch.from_numpy(cache['tokens'][:256]).float().to(module_device(student))
-        for m in student.modules():
-            if hasattr(m, 'init_supertokens'): m.init_supertokens(T0, seed=cfg.seed)
+    if t.step == 0: start_supertokens(student, cache['tokens'], cfg.seed)
     t.fit(max_steps)
     return t
 

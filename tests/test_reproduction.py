@@ -61,3 +61,34 @@ def test_committed_convergence_record_is_of_the_current_schedule():
     cv, p = json.loads(f.read_text()), _convergence_script().main_job_defaults(str(root / 'nbs' / 'ablations.ipynb'))
     assert cv['params']['split'] == 'val' and all(cv['params'][k] == p[k] for k in ('n_per_class', 'n_points', 'distill_epochs', 'batch_size', 'lr', 'beta', 'finetune_epochs', 'finetune_frozen_epochs', 'finetune_lr'))
     assert set(cv['distill']) == {f"{c}_s{max(p['s_list'])}" for c in p['compressors']} | ({f"gate_s{p['gate_s']}"} if p['gate_s'] else set())
+
+def _defaults(nb:str)->dict:
+    import ast
+    cell = next(c for c in nbformat.read(Path(__file__).resolve().parents[1] / 'nbs' / f'{nb}.ipynb', as_version=4).cells if 'parameters' in c.metadata.get('tags', []))
+    out = {}
+    for n in ast.parse(cell.source).body:
+        if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Name):
+            try: out[n.targets[0].id] = ast.literal_eval(n.value)
+            except ValueError: pass
+    return out
+
+@pytest.mark.parametrize('nb', ['transfer', 'fewshot'])
+def test_committed_paper_runs_are_final_equal_budget_and_multi_seed(nb):
+    "The committed transfer and few-shot results are final runs (test split) of the notebooks' own schedule, with >= 3 training runs and one budget for every model trained in them."
+    root = Path(__file__).resolve().parents[1]
+    m, d = json.loads((root / 'figures' / f'{nb}_hard.json').read_text()), _defaults(nb)
+    p = m['params']
+    assert p['final'] is True and p['split'] == 'test' and p['benchmark'] == 'hard' and len(p['seeds']) >= 3
+    assert all(p[k] == d[k] for k in ('n_per_class', 'n_points', 'distill_epochs', 'distill_lr', 'batch_size', 'epochs') if k in p), 'the committed run is not of the current defaults'
+    assert len(m['steps']) >= 3 and len(set(m['steps'].values())) == 1          # equal budgets, recorded
+    main = json.loads((root / 'figures' / 'ablations_hard.json').read_text())['params']
+    assert p['distill_epochs'] == main['distill_epochs'] and p['n_per_class'] == main['n_per_class']   # the main job's schedule
+
+def test_reseed_run_adds_runs_of_the_same_configuration():
+    "The transfer claims' re-run with more seeds: other seeds, everything else as the main run."
+    root = Path(__file__).resolve().parents[1]
+    f = root / 'figures' / 'reseed' / 'transfer_hard.json'
+    if not f.exists(): pytest.skip('no re-run with more seeds committed')
+    a, b = (json.loads(p.read_text())['params'] for p in (root / 'figures' / 'transfer_hard.json', f))
+    assert not set(a['seeds']) & set(b['seeds']) and len(b['seeds']) >= 2
+    assert {k: v for k, v in a.items() if k != 'seeds'} == {k: v for k, v in b.items() if k != 'seeds'}
