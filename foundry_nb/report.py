@@ -326,7 +326,9 @@ def _fewshot(m)->list[str]:
     paper = f"Paper: one SuperToken keeps few-shot accuracy (10-shot: teacher 96.1, s = 1 91.8, a gap of {GAP} points)."
     for c in [c for c in cols if c.endswith('10shot') and s1 and {'teacher', s1} <= set(res[c])]:
         a, b = folds2(res[c]['teacher']), folds2(res[c][s1])
-        if a.shape[1] < 2: claims.append(f"{paper} Here ({c}): teacher {a.mean():.1f}, s = 1 {b.mean():.1f} on one fold: no interval, so no verdict (run several folds)."); continue
+        if a.shape[1] < 2:
+            claims.append(f"{paper} Here ({c}): teacher {a.mean():.1f}, s = 1 {b.mean():.1f} on one fold: no interval, so no verdict (run several folds).")
+            continue
         d = run_level_diff(a, b)
         ctl = run_level_diff(a, folds2(res[c]['random_blocks'])) if 'random_blocks' in res[c] else None
         claims.append(claim(paper, f"{c}, teacher minus {s1} on the same {a.shape[1]} episodes over {len(a)} run(s), {fmt_interval(d, signed=True)} points; the claim read as a gap below {GAP} "
