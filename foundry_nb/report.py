@@ -7,15 +7,16 @@ from __future__ import annotations
 import json, re, sys
 from pathlib import Path
 import numpy as np
-from .stats import accuracy_ci, bootstrap_ci, mean_ci, paired_diff, run_level_diff, detectable_effect, verdict, controlled_verdict
+from .stats import accuracy_ci, bootstrap_ci, mean_ci, paired_diff, run_level_diff, detectable_effect, verdict, controlled_verdict, balanced_accuracy
 from .views import markdown_table, fmt_value, fmt_interval
 from .tokenizer import benchmark_table
 from .book import write_atomic, write_nb, copy_outputs, strip_stderr, stamp
 
 # %% auto #0
 __all__ = ['OUTCOMES', 'GAP', 'COLLAPSE', 'SECTIONS', 'NO_TEACHER', 'START', 'END', 'claim', 'row_ci', 'ci_cell', 'paired',
-           'probe_name', 'fewshot_file', 'transfer_file', 'pool_runs', 'reseed_line', 'shipped_teacher_fingerprint',
-           'provenance', 'render_results', 'update_readme', 'render_readme', 'update_index', 'main']
+           'probe_name', 'ablations_file', 'fewshot_file', 'transfer_file', 'pool_runs', 'reseed_line',
+           'shipped_teacher_fingerprint', 'provenance', 'render_results', 'update_readme', 'render_readme',
+           'update_index', 'main']
 
 # %% ../nbs/10_report.ipynb #1453bc3c
 def claim(paper:str, # what the paper says, with its numbers
@@ -197,23 +198,29 @@ def _ablation_budget(m)->list[str]:
                + f"; from `figures/convergence_{P['benchmark']}.json`.")
     return out
 
+def ablations_file(p:dict)->str:
+    "The JSON an ablation run writes, from its parameters: ablations_hard.json, ablations_modelnet10_val.json, ... (runs before the guard scored the test split: final)."
+    ds = p.get('dataset', 'synthetic')
+    tag = (f"_{p.get('benchmark', 'easy')}" if p.get('benchmark', 'easy') != 'easy' else '') if ds == 'synthetic' else '_modelnet10' if ds == 'modelnet10' else ''
+    return f"ablations{tag}{'' if p.get('final', True) else '_val'}.json"
+
 def _ablations(m)->list[str]:
     rows, p = m['rows'], m['params']
     S, comps, big = p['s_list'], p['compressors'], max(p['s_list'])
     t = rows['teacher']
     seeds = p.get('seeds', [m['seed']])
     bench = p.get('benchmark', 'easy') if p.get('dataset', 'synthetic') == 'synthetic' else None
-    final = p.get('final', True)                                        # runs before the guard scored the test split
-    tag = (f'_{bench}' if bench not in (None, 'easy') else '') + ('' if final else '_val')
+    tag = ablations_file(p)[len('ablations'):-len('.json')]
     cv = m.get('convergence') or {}
     unconverged = {k.split('_s')[0] for k, r in cv.get('distill', {}).items() if not r['converged']}
-    where = f"the {bench} synthetic benchmark" if bench else p.get('dataset', 'real data')
+    where = f"the {bench} synthetic benchmark" if bench else 'real ModelNet10 (official split)' if p.get('dataset') == 'modelnet10' else p.get('dataset', 'real data')
+    seg = any('seg_instance_miou' in r for r in rows.values())
     split = p.get('split', 'test')
     power = lambda d: f"; smallest effect detectable at this power ±{detectable_effect(d):.1f}"
     out = [f"### Ablations on {where}: s × compressor, CAU residual, gate (`nbs/ablations.ipynb`)", '',
            f"{m['data']}; scored on the **{split}** split; {len(seeds)} seed{'s' * (len(seeds) > 1)} per trained model ({', '.join(map(str, seeds))}), {p['distill_epochs']} distillation epochs each, fine-tuning {p['finetune_epochs']} epochs "
-           f"({p['finetune_frozen_epochs']} frozen), part-seg head {p['seg_epochs']} epochs on a frozen backbone"
-           + (f" ({p['seg_eval_points']} test points scored per shape)" if p.get('seg_eval_points') else '')
+           f"({p['finetune_frozen_epochs']} frozen), " + (f"part-seg head {p['seg_epochs']} epochs on a frozen backbone" if seg else "no part segmentation (ModelNet10 has no part labels: it stays on the embedded benchmark)")
+           + (f" ({p['seg_eval_points']} test points scored per shape)" if seg and p.get('seg_eval_points') else '')
            + f"; {m['minutes']:.0f} min in its last session (a resumed run reuses its stored rows) on {m['machine']}; from `figures/ablations{tag}.json`.", '']
     out += _ablation_budget(m) + ['']
     out += [f"Linear probe: {probe_name(p)}. Each cell is a mean with its 95 % interval: over seeds (t-interval) for rows with several seeds, over the test shapes "
@@ -275,6 +282,18 @@ def _ablations(m)->list[str]:
         if 4 in S and big > 4 and f'dso_s4' in rows:
             d = paired(D, rows['dso_s4'], 'linear')
             claims.append(claim("Paper: accuracy saturates around s = 4.", f"DSO s = {big} minus s = 4 on the linear probe {fmt_interval(d, signed=True)} points; saturation read as within ±1 point [ours]", d, '=', 1.))
+    for ps in p.get('paper_dso_s') or []:
+        P_, K_ = rows.get(f'dso_paper_s{ps}'), rows.get(f'dso_s{ps}')
+        if P_ and K_:
+            d = paired(K_, P_, 'linear')
+            claims.append(f"DSO in the paper's own form (dot-product logits, no key centring, no balancing) against the kit's default at s = {ps}, same budget and seeds: "
+                          f"linear probe, the kit's minus the paper's, {fmt_interval(d, signed=True)} ({verdict(d, '>')} that the kit's changes help); reconstruction Smooth L1 "
+                          f"{ci_cell(K_, 'smooth_l1', 4)} vs {ci_cell(P_, 'smooth_l1', 4)}; SuperTokens used {health(K_)} vs {health(P_)}.")
+    labels = m.get('test_labels')
+    if labels is not None:
+        bal = lambda r: np.mean([balanced_accuracy(o, labels) for o in np.atleast_2d(r['linear_correct'])])
+        claims.append(f"Class-balanced linear-probe accuracy (the mean of the per-class accuracies, beside the overall accuracy above; the classes are unequal in size): "
+                      + ', '.join(f"{k} {bal(r):.1f} ({r['linear']:.1f} overall)" for k, r in rows.items() if k in ('teacher', 'random_blocks', 'control_s0', f'dso_s{big}', f'dso_paper_s{big}', f'fps_s{big}', f'kmeans_s{big}')) + '.')
     c0 = rows.get('control_s0')
     if c0 and D:
         d = paired(D, c0, 'linear')
@@ -295,7 +314,7 @@ def _ablations(m)->list[str]:
         sp = (m.get('spearman') or {}).get(key)
         if sp: claims.append(claim("Paper: distillation loss correlates inversely with downstream accuracy.",
                                    f"Spearman ρ(reconstruction loss, {what}) over {sp['n']} students = " + ('undefined (a constant metric)' if sp['rho'] != sp['rho'] else f"{sp['rho']:.2f} [{sp['lo']:.2f}, {sp['hi']:.2f}]"), sp, '<'))
-    if all(abs((r.get('seg_instance_miou') or 0) - (r.get('seg_class_miou') or 0)) < 1e-6 for r in rows.values()):
+    if seg and all(abs((r.get('seg_instance_miou') or 0) - (r.get('seg_class_miou') or 0)) < 1e-6 for r in rows.values()):
         claims.append("Instance and class mIoU coincide because the synthetic test set has the same number of shapes in every category.")
     return out + [f'- {c}' for c in claims]
 
@@ -499,7 +518,7 @@ def _transfer(m)->list[str]:
     return out + [''] + [f'- {c}' for c in claims] + ['', f"![transfer](figures/{transfer_file(p)[:-5]}.png)"]
 
 # %% ../nbs/10_report.ipynb #b12467f6
-SECTIONS = [('ablations_hard.json', _ablations), ('ablations.json', _ablations), ('fewshot_hard.json', _fewshot), ('fewshot_modelnet10.json', _fewshot), ('fewshot.json', _fewshot), ('fewshot_modelnetfewshot.json', _fewshot), ('efficiency.json', _efficiency), ('transfer_hard.json', _transfer), ('transfer_modelnet10.json', _transfer), ('transfer_shapenetpart.json', _transfer),
+SECTIONS = [('ablations_hard.json', _ablations), ('ablations_modelnet10.json', _ablations), ('ablations.json', _ablations), ('fewshot_hard.json', _fewshot), ('fewshot_modelnet10.json', _fewshot), ('fewshot.json', _fewshot), ('fewshot_modelnetfewshot.json', _fewshot), ('efficiency.json', _efficiency), ('transfer_hard.json', _transfer), ('transfer_modelnet10.json', _transfer), ('transfer_shapenetpart.json', _transfer),
             ('tokenizer_benchmark.json', _tokenizer), ('pretrain_teacher.json', _teacher), ('pretrain_teacher_recreated.json', _teacher_recreated), ('pretrain_teacher_modelnet10.json', _teacher),
             ('pretrain_teacher_hard.json', _teacher), ('context_controls.json', _context_controls), ('distill.json', _students), ('distill_hard.json', _students)]
 NO_TEACHER = {'tokenizer_benchmark.json'}   # sections whose numbers do not depend on any teacher's weights

@@ -18,9 +18,10 @@ from .cache import TargetCache, balanced_rows
 from .cache import cache_targets          # importable from `foundry_nb.student` too, as before the cache had its module
 
 # %% auto #0
-__all__ = ['COMPRESSORS', 'DSO_TAU', 'ASSETS', 'StudentConfig', 'StudentOutput', 'FoundryStudent', 'save_student', 'load_student',
-           'distill_loss', 'start_supertokens', 'distill', 'supertoken_health', 'grouping_score', 'reconstruction',
-           'ContextControl', 'supertoken_of_points', 'plot_supertokens', 'embedded_students', 'embedded_student']
+__all__ = ['COMPRESSORS', 'DSO_TAU', 'PAPER_DSO', 'ASSETS', 'StudentConfig', 'StudentOutput', 'FoundryStudent', 'save_student',
+           'load_student', 'distill_loss', 'start_supertokens', 'distill', 'supertoken_health', 'grouping_score',
+           'reconstruction', 'ContextControl', 'supertoken_of_points', 'plot_supertokens', 'embedded_students',
+           'embedded_student']
 
 # %% ../nbs/07_student.ipynb #4051f729
 COMPRESSORS = {'dso': DSO}   # name -> class(dim, s, **kwargs); the baselines chapter registers more
@@ -140,6 +141,7 @@ def distill_loss(beta:float=2.0):
     return f
 
 DSO_TAU = (1.0, 0.01)   # DSO temperature: start, end (annealed to 0.01 so that training and evaluation assign alike)
+PAPER_DSO = dict(logits='dot', center=False, balance='none')   # DSO's `compressor_kwargs` in the paper's own form: q·k/√d logits, no key centring, the plain argmax (no balancing)
 
 def start_supertokens(student, # a `FoundryStudent` (or a model holding one): every module with `init_supertokens`
                       tokens:np.ndarray, # (B, c, d) cached tokens; the first 256 shapes are used

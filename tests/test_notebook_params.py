@@ -10,7 +10,7 @@ import pytest
 NBS = Path(__file__).resolve().parent.parent / 'nbs'
 NOTEBOOKS = ['ablations', 'fewshot', 'transfer', 'efficiency', 'distill', 'benchmark_tokenizer', 'pretrain_teacher']
 REFUSED = (ValueError, TypeError, FileNotFoundError, KeyError)
-VALID = {('ablations', 'residual_off_s'): [[]], ('fewshot', 'students'): [[]], ('fewshot', 'baselines'): [[]], ('fewshot', 's_list'): [[]],   # empty: that part is skipped
+VALID = {('ablations', 'residual_off_s'): [[]], ('ablations', 'paper_dso_s'): [[]], ('fewshot', 'students'): [[]], ('fewshot', 'baselines'): [[]], ('fewshot', 's_list'): [[]],   # empty: that part is skipped
          ('ablations', 'probe_C'): [7], ('distill', 'probe_C'): [7]}                                           # a fixed C instead of 'cv'
 
 def cells(name:str)->list:
