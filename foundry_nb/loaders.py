@@ -294,6 +294,7 @@ def sample_mesh(V:np.ndarray, F:np.ndarray, # vertices and triangles (`read_off`
                )->tuple:
     "n points area-weighted on the mesh's surface (seeded) with their face normals: (points, normals) float32."
     import trimesh
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1: raise ValueError(f"sample_mesh: n must be a positive int (the points to sample), got {n!r}")
     m = trimesh.Trimesh(V, F, process=False)
     if not len(F) or m.area <= 0: raise PointCloudError(f"a mesh of {len(V)} vertices and {len(F)} faces has zero surface area; nothing to sample.")
     pts, fi = trimesh.sample.sample_surface(m, n, seed=seed)

@@ -97,7 +97,15 @@ def _teacher(m)->list[str]:
                f"effective rank {ts['pretrained']['effective_rank']:.1f} ({ts['random']['effective_rank']:.1f}), mean within-shape cosine {ts['pretrained']['within_cosine']:.2f} ({ts['random']['within_cosine']:.2f}).")
     rule = ('each probe ≥ +8 points over random weights' if hard else 'each synthetic probe: ≥ 3 points over random weights, or ≤ ¾ of their error rate where they exceed 90 %' if ds == 'synthetic'
             else 'calibrated linear ≥ +3 points, 1-NN ≥ +5, few-shot ≥ +5 over random weights')
-    return out + ['', f"Bar ({rule}, with the 95 % interval of the difference above 0; real ModelNet40 shapes: at least as good): **{'met' if b['met'] else 'NOT met'}**."]
+    out += ['', f"Bar ({rule}, with the 95 % interval of the difference above 0; real ModelNet40 shapes: at least as good): **{'met' if b['met'] else 'NOT met'}**."]
+    need = (lambda r: 8.) if hard else (lambda r: 3. if r['probe'].startswith('linear') else 5.) if ds != 'synthetic' else None
+    short = [r for r in b['rows'] if not r['met']] if need else []
+    if short: out.append("By how much it falls short, probe by probe (the margin asked minus the difference measured): "
+                         + '; '.join(f"{r['probe']} {need(r) - r['diff']:.1f} points ({r['diff']:+.1f} measured, +{need(r):.0f} asked)" for r in short) + '.')
+    val = m.get('validation')                                               # the run on the validation split that chose to ship this teacher
+    if val: out.append(f"The same probes on the validation split, scored before the test split ({val['file']}: {val['shapes']} shapes"
+                       + (f", the same weights `{val['fingerprint']}`" if val.get('fingerprint') and val['fingerprint'] == m.get('fingerprint') else ', other weights') + "): " + '; '.join(f"{r['probe']} {r['diff']:+.1f} [{r['lo']:+.1f}, {r['hi']:+.1f}]" for r in val['rows']) + '.')
+    return out
 def _teacher_recreated(m)->list[str]:
     "`make pretrain-check`: the teacher pretrained again (same seed and recipe) against the shipped one, probe by probe."
     rc, secs = m['recreation'], sum(h.get('seconds', 0) for h in m['history'])
@@ -136,21 +144,32 @@ def _context_controls(m)->list[str]:
                                                                               's = 16, residual T + pos', 's = 0 / s16', 'global / s16', 'SuperTokens used']))
     return out + ['', '![context controls](figures/context_controls.png)']
 def _students(m)->list[str]:
-    rows, t = m['rows'], m['rows']['teacher']
-    bench = m['params'].get('benchmark') or 'easy'
-    tag = '' if bench == 'easy' else f'_{bench}'
-    title = '### Distilled students (from the embedded teacher)' if bench == 'easy' else f'### Distilled students of the {bench}-benchmark teacher (shipped as `{bench}_s1`, `{bench}_s16`, ...)'
-    out = [title, '', f"Seed {m['params']['seed']}, {m['params']['epochs']} epochs each, "
-           f"{m['train_minutes_total']:.0f} min in all on {m['machine']}; from `figures/distill{tag}.json`. Latency: batch 1, 1024 points, median.", '',
-           'Linear probe: mean with its 95 % Wilson interval over the test shapes; vs teacher: the paired difference on the same shapes, bootstrapped.', '']
+    rows, t, P = m['rows'], m['rows']['teacher'], m['params']
+    bench = P.get('benchmark') or 'easy'
+    name_of = 'modelnet10' if P.get('dataset') == 'modelnet10' else '' if bench == 'easy' else bench
+    tag, split = f'_{name_of}' if name_of else '', 'test' if P.get('final', True) else 'validation'
+    title = ('### Distilled students (from the embedded teacher)' if not name_of else
+             '### The real student, distilled from the ModelNet10 teacher (shipped as `modelnet10_s16`; academic use, as ModelNet)' if name_of == 'modelnet10' else
+             f'### Distilled students of the {bench}-benchmark teacher (shipped as `{bench}_s1`, `{bench}_s16`, ...)')
+    timed = 'latency_iqr' in t                                          # timed by `experiments.timing`, with spreads; older runs were not
+    tm = (m.get('timing') or {}).get('end_to_end', {})
+    speed = (f"Latency (`experiments.timing`): every model timed interleaved in one process, batch {tm.get('batch', 1)}, {P['n_points']} points, {tm.get('threads', '?')} threads, "
+             f"{tm.get('runs', '?')} repeats; median [interquartile range] in ms, end to end (grouping, mini-PointNet, encoder) / encoder alone on cached tokens; "
+             "speed-up: the teacher's median over the student's, with its bootstrap interval over the interleaved repeats." if timed else
+             "Latency is not shown: this run timed its models without a spread, before the kit's one timing helper (`experiments.timing`); re-run it to time them.")
+    out = [title, '', f"Seed {P['seed']}, {P['epochs']} epochs each, "
+           f"{m['train_minutes_total']:.0f} min in all on {m['machine']}; scored on the {split} split; from `figures/distill{tag}.json`. " + speed, '',
+           f'Linear probe: mean with its 95 % Wilson interval over the {split} shapes; vs teacher: the paired difference on the same shapes, bootstrapped.', '']
     n_test = next((r['probe_vs_teacher']['n'] for r in rows.values() if 'probe_vs_teacher' in r), None)
     probe = lambda r: fmt_interval(accuracy_ci(np.arange(n_test) < round(r['probe'] * n_test / 100))) if n_test else f"{r['probe']:.1f}"   # Wilson needs only k and n
     def row(n, r):
         cos, d = ('1', None) if n == 'teacher' else (f"{r['reconstruction_test']['cosine']:.3f}", r.get('probe_vs_teacher'))
-        return [n, cos, probe(r), fmt_interval(d, signed=True) if d else '–', f"{r['params']:,}", f"{r['gflops']:.3f} / {r['gflops_encoder']:.3f}",
-                f"{r['latency_ms']:.1f} / {r['latency_encoder_ms']:.1f}"]
-    out.append(markdown_table([row(n, r) for n, r in rows.items()], ['model', 'per-token cosine to teacher (test)', 'linear probe %', 'vs teacher', 'params',
-                                                                       'GFLOPs all / encoder', 'CPU ms all / encoder']))
+        ms = lambda k: f"{r[k + '_ms']:.1f} [{r[k + '_iqr'][0]:.1f}–{r[k + '_iqr'][1]:.1f}]"
+        su = lambda k: '–' if k not in r else f"{r[k]['mean']:.2f}× [{r[k]['lo']:.2f}, {r[k]['hi']:.2f}]"
+        return [n, cos, probe(r), fmt_interval(d, signed=True) if d else '–', f"{r['params']:,}", f"{r['gflops']:.3f} / {r['gflops_encoder']:.3f}"] \
+               + ([f"{ms('latency')} / {ms('latency_encoder')}", f"{su('speedup')} / {su('speedup_encoder')}"] if timed else [])
+    out.append(markdown_table([row(n, r) for n, r in rows.items()], ['model', f'per-token cosine to teacher ({split})', 'linear probe %', 'vs teacher', 'params', 'GFLOPs all / encoder']
+                              + (['CPU ms all / encoder', 'speed-up all / encoder'] if timed else [])))
     big = max((n for n in rows if n[1:].isdigit()), key=lambda n: int(n[1:]), default=None)
     if big and 'probe_vs_teacher' in rows[big]:
         d = rows[big]['probe_vs_teacher']
@@ -290,7 +309,7 @@ def _ablations(m)->list[str]:
                           f"linear probe, the kit's minus the paper's, {fmt_interval(d, signed=True)} ({verdict(d, '>')} that the kit's changes help); reconstruction Smooth L1 "
                           f"{ci_cell(K_, 'smooth_l1', 4)} vs {ci_cell(P_, 'smooth_l1', 4)}; SuperTokens used {health(K_)} vs {health(P_)}.")
     labels = m.get('test_labels')
-    if labels is not None:
+    if labels is not None and len({n for n in np.bincount(labels) if n}) > 1:   # classes of unequal size (ModelNet10): the balanced accuracy differs
         bal = lambda r: np.mean([balanced_accuracy(o, labels) for o in np.atleast_2d(r['linear_correct'])])
         claims.append(f"Class-balanced linear-probe accuracy (the mean of the per-class accuracies, beside the overall accuracy above; the classes are unequal in size): "
                       + ', '.join(f"{k} {bal(r):.1f} ({r['linear']:.1f} overall)" for k, r in rows.items() if k in ('teacher', 'random_blocks', 'control_s0', f'dso_s{big}', f'dso_paper_s{big}', f'fps_s{big}', f'kmeans_s{big}')) + '.')
@@ -452,17 +471,18 @@ def transfer_file(p:dict)->str:
 
 COLLAPSE = 5.   # a collapse: the specialist at least this many points below Foundry (the paper's gaps are 15 to 20), fixed before the runs
 
-def _transfer_claim(rows:dict, paper:str, spec:str, task:str, key:str, kind:str)->str:
-    "Foundry minus `spec` on `task` (outcomes `key`), tuned (`kind`='tuned': a specialist by its own head) or frozen, with random blocks in Foundry's place as the control."
+def _transfer_claim(rows:dict, paper:str, spec:str, task:str, key:str, kind:str)->dict:
+    "Foundry minus `spec` on `task` (outcomes `key`), tuned (`kind`='tuned': a specialist by its own head) or frozen, with random blocks in Foundry's place as the control: {'text', 'diff', 'verdict'}."
     get = (lambda n: rows[n]['tuned']) if kind == 'tuned' else (lambda n: rows[n])
     d = run_level_diff(get('foundry')[key], get(spec)[key])
     ctl = run_level_diff(get('random_blocks')[key], get(spec)[key]) if key in get('random_blocks') else None
     where = 'on its own task, Foundry fine-tuned as the teacher' if kind == 'tuned' else 'off its own task, both frozen'
-    return claim(paper, f"Foundry minus {spec} on {task} ({where}), {d['runs'][0]} runs × {d['n']} shapes, {fmt_interval(d, signed=True)} points; a collapse read as {COLLAPSE:.0f} or more "
+    text = claim(paper, f"Foundry minus {spec} on {task} ({where}), {d['runs'][0]} runs × {d['n']} shapes, {fmt_interval(d, signed=True)} points; a collapse read as {COLLAPSE:.0f} or more "
                  f"points (smallest effect detectable at this power ±{detectable_effect(d):.1f})", d, '>', COLLAPSE, ctl, 'random blocks')
+    return dict(text=text, diff=d, verdict=controlled_verdict(d, ctl, '>', COLLAPSE))
 
-def _transfer_claims(rows:dict, seg:bool)->list[str]:
-    "The paper's claim read both ways (own task, off task), each with random blocks as its control."
+def _transfer_claims(rows:dict, seg:bool)->list[dict]:
+    "The paper's claim read both ways (own task, off task), each with random blocks as its control (`_transfer_claim`'s records)."
     cls_paper, seg_paper = 'classification 75.09 vs 89.87', 'part segmentation 65.72 vs 84.82 instance mIoU'
     off = "Off its task (the kit's second reading of the same claim): a specialist's features do not carry to the other task."
     claims = [_transfer_claim(rows, f"Paper: KD specialists collapse on their own task ({cls_paper}, specialist vs Foundry).", 'kd_cls', 'classification', 'cls_correct', 'tuned')]
@@ -480,12 +500,13 @@ def pool_runs(a:dict, b:dict)->dict:
         elif isinstance(v, list) and v and isinstance(v[0], list) and isinstance(b.get(k), list): out[k] = v + b[k]
     return out
 
-def reseed_line(claims:list[str], again:list[str], seeds:list, more:list, fname:str)->str:
+def reseed_line(claims:list[dict], # the main run's claims: {'diff', 'verdict'} each (`_transfer_claim`)
+                again:list[dict], # the same claims on the pooled runs
+                seeds:list, more:list, fname:str)->str:
     "The same claims re-read with more training runs (`figures/reseed/<file>`, pooled with the main run's): each verdict beside the main run's."
-    v = lambda c: re.findall(r'\*\*([^*]+)\*\*\.$', c)[-1]
-    diff = lambda c: (re.findall(r'shapes, ([+-][\d.]+ \[[+-][\d.]+, [+-][\d.]+\]) points', c) or ['?'])[0]   # the claim's difference with its interval
-    pairs = [f"claim {i + 1}: {diff(b)}, **{v(b)}** (main run: {diff(a)}, {v(a)})" for i, (a, b) in enumerate(zip(claims, again))]
-    same = all(v(a) == v(b) for a, b in zip(claims, again))
+    diff = lambda c: fmt_interval(c['diff'], signed=True)
+    pairs = [f"claim {i + 1}: {diff(b)}, **{b['verdict']}** (main run: {diff(a)}, {a['verdict']})" for i, (a, b) in enumerate(zip(claims, again))]
+    same = all(a['verdict'] == b['verdict'] for a, b in zip(claims, again))
     return (f"Re-run with {len(more)} more training runs (seeds {more}, `figures/reseed/{fname}`), pooled with the main run's {len(seeds)}: "
             + '; '.join(pairs) + ('. Every verdict is the same.' if same else ". A verdict changed: read the main run's as provisional."))
 
@@ -506,10 +527,11 @@ def _transfer(m)->list[str]:
            ([('tuned', 'seg_instance_miou', 'part seg. mIoU, tuned'), ('frozen', 'seg_instance_miou', 'part seg. mIoU, frozen')] if seg else [])
     cell = lambda n, kind, key: ci_cell(rows[n]['tuned'] if kind == 'tuned' else rows[n], key)
     out.append(markdown_table([[n] + [cell(n, kind, key) for kind, key, _ in cols] + [str(rows[n].get('steps') or '–')] for n in names], ['backbone'] + [c[2] for c in cols] + ['steps']))
-    claims = _transfer_claims(rows, seg)
+    main = _transfer_claims(rows, seg)
+    claims = [c['text'] for c in main]
     if m.get('reseed'):
         pooled = {n: pool_runs(rows[n], m['reseed']['rows'][n]) for n in names}
-        claims.append(reseed_line(claims[:], _transfer_claims(pooled, seg), p['seeds'], m['reseed']['params']['seeds'], transfer_file(p)))
+        claims.append(reseed_line(main, _transfer_claims(pooled, seg), p['seeds'], m['reseed']['params']['seeds'], transfer_file(p)))
     d = {k: run_level_diff(rows['teacher'][k], rows['random_blocks'][k]) for k in ('cls_correct',) + (('seg_ious',) if seg else ())}
     claims.append("Control: the teacher minus its architecture with random blocks (both frozen), " + ', '.join(f"{'classification' if k == 'cls_correct' else 'part segmentation'} {fmt_interval(v, signed=True)}"
                   for k, v in d.items()) + " points: what pretraining adds to the features a specialist starts from.")
@@ -520,7 +542,7 @@ def _transfer(m)->list[str]:
 # %% ../nbs/10_report.ipynb #b12467f6
 SECTIONS = [('ablations_hard.json', _ablations), ('ablations_modelnet10.json', _ablations), ('ablations.json', _ablations), ('fewshot_hard.json', _fewshot), ('fewshot_modelnet10.json', _fewshot), ('fewshot.json', _fewshot), ('fewshot_modelnetfewshot.json', _fewshot), ('efficiency.json', _efficiency), ('transfer_hard.json', _transfer), ('transfer_modelnet10.json', _transfer), ('transfer_shapenetpart.json', _transfer),
             ('tokenizer_benchmark.json', _tokenizer), ('pretrain_teacher.json', _teacher), ('pretrain_teacher_recreated.json', _teacher_recreated), ('pretrain_teacher_modelnet10.json', _teacher),
-            ('pretrain_teacher_hard.json', _teacher), ('context_controls.json', _context_controls), ('distill.json', _students), ('distill_hard.json', _students)]
+            ('pretrain_teacher_hard.json', _teacher), ('context_controls.json', _context_controls), ('distill.json', _students), ('distill_hard.json', _students), ('distill_modelnet10.json', _students)]
 NO_TEACHER = {'tokenizer_benchmark.json'}   # sections whose numbers do not depend on any teacher's weights
 START, END = '<!-- results:start -->', '<!-- results:end -->'
 
@@ -567,6 +589,10 @@ def render_results(figures_dir='figures', # where the metrics JSON files are
         if not p.exists(): continue
         m, again = json.loads(p.read_text()), Path(figures_dir) / 'reseed' / fname     # a re-run of the same claims with more seeds, where one was made
         if again.exists(): m['reseed'] = json.loads(again.read_text())
+        val = p.with_name(p.stem + '_val.json')                                         # a teacher's run on the validation split: where it was chosen
+        if fn is _teacher and val.exists():
+            v = json.loads(val.read_text())
+            m['validation'] = dict(v.get('bar', {}), file=f'`figures/{val.name}`', shapes=v.get('test_shapes'), fingerprint=v.get('fingerprint'))
         parts.append('\n'.join(fn(m)))
     md = '\n\n'.join(parts) if parts else '_No results yet: run `make reproduce`._'
     return md.replace('](figures/', f']({link_prefix}figures/')

@@ -403,6 +403,8 @@ def test_mesh_kinds_named(tmp_path):
     expect(ValueError, lambda: load_point_cloud(tmp_path / 'ok.off', n_mesh_points=-5), 'n_mesh_points', '-5', 'positive int')
     (tmp_path / 'flat.off').write_text('OFF\n3 1 0\n0 0 0\n1 1 1\n2 2 2\n3 0 1 2\n')
     expect(PointCloudError, lambda: load_point_cloud(tmp_path / 'flat.off'), 'flat.off', 'zero surface area')
+    from foundry_nb.loaders import sample_mesh                       # the sampler called directly: its count checked too
+    for n in (-5, 0, 2.5): expect(ValueError, lambda: sample_mesh(np.eye(3), np.array([[0, 1, 2]]), n), 'sample_mesh', 'n', repr(n), 'positive int')
 
 def test_shapenetpart_split_kinds_named(tiny):
     import shutil
