@@ -48,3 +48,18 @@ def test_hard_students_ship_with_their_run():
         assert fingerprint(st) == m['fingerprints'][n] and st.meta['params']['benchmark'] == 'hard' and st.meta['seed'] == m['params']['seed']
         assert all(p.dtype == torch.float16 for p in torch.load(root / 'foundry_nb' / 'assets' / f'student_hard_{n}.pt', weights_only=True)['state_dict'].values() if p.is_floating_point())
     assert set(m['controls']) == ({'s0', 'global'} if m['params']['train_controls'] else set())   # the context controls trained at the same budget
+
+def test_real_student_ships_with_its_run():
+    "The ModelNet10 student: in the package, float16, the model its run measured, distilled from teacher_modelnet10 and scored on ModelNet10's test split, with its card."
+    from foundry_nb.teacher import fingerprint
+    from foundry_nb.cli import teacher_of
+    root = NBS.parent
+    m = json.loads((root / 'figures' / 'distill_modelnet10.json').read_text())
+    teacher_fp = json.loads((root / 'figures' / 'pretrain_teacher_modelnet10.json').read_text())['fingerprint']
+    assert m['params']['dataset'] == 'modelnet10' and m['params']['final'] and m['fingerprints']['teacher'] == teacher_fp == fingerprint(load_teacher(root / 'foundry_nb' / 'assets' / 'teacher_modelnet10.pt'))
+    st = embedded_student('modelnet10_s16')
+    assert fingerprint(st) == m['fingerprints']['s16'] and teacher_of(st.meta) == 'teacher_modelnet10' and st.cfg.s == 16
+    assert all(p.dtype == torch.float16 for p in torch.load(root / 'foundry_nb' / 'assets' / 'student_modelnet10_s16.pt', weights_only=True)['state_dict'].values() if p.is_floating_point())
+    r = m['rows']['s16']
+    assert r['latency_iqr'][0] <= r['latency_ms'] <= r['latency_iqr'][1] and r['speedup']['lo'] <= r['speedup']['mean'] <= r['speedup']['hi']   # timed with its spread
+    assert 'academic use' in (root / 'foundry_nb' / 'assets' / 'card_modelnet10_s16.md').read_text()
