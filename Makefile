@@ -48,7 +48,7 @@ reproduce: setup
 reproduce-modelnet10: setup
 	@if [ ! -e "$(DATA)" ]; then echo "make reproduce-modelnet10 needs the data: DATA=$(DATA) does not exist; pass DATA=<modelnet10_sampled2048_f16.npz or the ModelNet10/ folder of .off meshes>"; exit 2; fi
 	@mkdir -p runs figures
-	$(PM) nbs/ablations.ipynb runs/ablations_modelnet10.ipynb -p final True -p dataset modelnet10 -p data_root $(abspath $(DATA)) -p n_per_class 36 -p s_list "[16]" -p residual_off_s "[]" -p gate_s 0
+	$(PM) nbs/ablations.ipynb runs/ablations_modelnet10.ipynb -p final True -p dataset modelnet10 -p data_root $(abspath $(DATA)) -p n_per_class 36 -y "{s_list: [16], residual_off_s: [], gate_s: 0}"
 	$(BIN)/python -m foundry_nb.report README.md figures
 	$(BIN)/nbdev_clean
 
