@@ -102,6 +102,9 @@ def _teacher(m)->list[str]:
     short = [r for r in b['rows'] if not r['met']] if need else []
     if short: out.append("By how much it falls short, probe by probe (the margin asked minus the difference measured): "
                          + '; '.join(f"{r['probe']} {need(r) - r['diff']:.1f} points ({r['diff']:+.1f} measured, +{need(r):.0f} asked)" for r in short) + '.')
+    if short and ds == 'modelnet10': out.append(f"What was tried, as the runs' JSON records it: this one self-supervised pretraining run ({obj}, {pr['epochs']} epochs, {m['steps']} steps, "
+                                                f"{secs / 60:.0f} min of training; a run must fit one 2.5-hour session on 2 CPU cores), scored on the validation split first; no other real-data recipe is recorded. "
+                                                "A longer schedule or a wider configuration, which needs a GPU to fit a session, is the next step.")
     val = m.get('validation')                                               # the run on the validation split that chose to ship this teacher
     if val: out.append(f"The same probes on the validation split, scored before the test split ({val['file']}: {val['shapes']} shapes"
                        + (f", the same weights `{val['fingerprint']}`" if val.get('fingerprint') and val['fingerprint'] == m.get('fingerprint') else ', other weights') + "): " + '; '.join(f"{r['probe']} {r['diff']:+.1f} [{r['lo']:+.1f}, {r['hi']:+.1f}]" for r in val['rows']) + '.')
@@ -191,18 +194,21 @@ def _students(m)->list[str]:
     return out
 
 # %% ../nbs/10_report.ipynb #5b28b41b
-def _ablation_budget(m)->list[str]:
+def _ablation_budget(m, gated:bool=True, # the run has a gated student
+                     benchmark:str|None='hard', # the synthetic benchmark of the run (None: real data, whose schedule `make convergence` does not check)
+                    )->list[str]:
     "The budget line of an ablation run: optimizer steps of every trained row, and the convergence check on validation (`make convergence`)."
     st = m.get('steps') or {}
     out = []
     if st:
         vals = sorted(set(st.values()))
-        out.append(f"Equal budgets: every trained row ({len(st)}: students, the gated student, the s = 0 control) ran "
+        out.append(f"Equal budgets: every trained row ({len(st)}: students, {'the gated student, ' if gated else ''}the s = 0 control) ran "
                    + (f"{vals[0]} optimizer steps on the same data." if len(vals) == 1 else f"**unequal** steps ({', '.join(map(str, vals))}).")
                    + " The teacher, random blocks and every student get the same fine-tuning and segmentation schedules.")
     cv = m.get('convergence')
     if cv is None:
-        out.append("Convergence: not checked for this schedule (run `make convergence`).")
+        out.append("Convergence: not checked for this schedule (run `make convergence`)." if benchmark else
+                   "Convergence: not checked on this data (`make convergence` checks the same schedule on the hard benchmark's validation split).")
         return out
     P = cv['params']
     same = '' if cv.get('matches_this_schedule') else " **(measured on another schedule than this run's)**"
@@ -236,12 +242,16 @@ def _ablations(m)->list[str]:
     seg = any('seg_instance_miou' in r for r in rows.values())
     split = p.get('split', 'test')
     power = lambda d: f"; smallest effect detectable at this power ±{detectable_effect(d):.1f}"
-    out = [f"### Ablations on {where}: s × compressor, CAU residual, gate (`nbs/ablations.ipynb`)", '',
-           f"{m['data']}; scored on the **{split}** split; {len(seeds)} seed{'s' * (len(seeds) > 1)} per trained model ({', '.join(map(str, seeds))}), {p['distill_epochs']} distillation epochs each, fine-tuning {p['finetune_epochs']} epochs "
+    parts = ['s × compressor'] + (['CAU residual'] if any(k.endswith('_nores') for k in rows) else []) + (['gate'] if m.get('gate') else [])
+    npc = p.get('n_per_class') if p.get('dataset') == 'modelnet10' else None   # ModelNet10: a class-balanced sample of its train split (the JSON's data line counts the split)
+    data = (f"ModelNet10: {10 * npc} training shapes ({npc} per category, a class-balanced sample of its {m['n_train']} train-split shapes) / {m['n_test']} {split} shapes, {p['n_points']} points"
+            if npc else m['data'])
+    out = [f"### Ablations on {where}: {', '.join(parts)} (`nbs/ablations.ipynb`)", '',
+           f"{data}; scored on the **{split}** split; {len(seeds)} seed{'s' * (len(seeds) > 1)} per trained model ({', '.join(map(str, seeds))}), {p['distill_epochs']} distillation epochs each, fine-tuning {p['finetune_epochs']} epochs "
            f"({p['finetune_frozen_epochs']} frozen), " + (f"part-seg head {p['seg_epochs']} epochs on a frozen backbone" if seg else "no part segmentation (ModelNet10 has no part labels: it stays on the embedded benchmark)")
            + (f" ({p['seg_eval_points']} test points scored per shape)" if seg and p.get('seg_eval_points') else '')
            + f"; {m['minutes']:.0f} min in its last session (a resumed run reuses its stored rows) on {m['machine']}; from `figures/ablations{tag}.json`.", '']
-    out += _ablation_budget(m) + ['']
+    out += _ablation_budget(m, gated=bool(m.get('gate')), benchmark=bench) + ['']
     out += [f"Linear probe: {probe_name(p)}. Each cell is a mean with its 95 % interval: over seeds (t-interval) for rows with several seeds, over the test shapes "
             "(†: Wilson for accuracies, bootstrap for mIoU) for rows measured once; an interval of zero width means every seed gave the same value (K-Means and FPS group "
             "the same tokens whatever the seed; the teacher's linear probe has fixed weights). 'vs teacher' is the difference from the teacher's linear probe on the same test shapes, "

@@ -92,3 +92,15 @@ def test_reseed_run_adds_runs_of_the_same_configuration():
     a, b = (json.loads(p.read_text())['params'] for p in (root / 'figures' / 'transfer_hard.json', f))
     assert not set(a['seeds']) & set(b['seeds']) and len(b['seeds']) >= 2
     assert {k: v for k, v in a.items() if k != 'seeds'} == {k: v for k, v in b.items() if k != 'seeds'}
+
+def test_committed_modelnet10_main_job_matches_the_hard_one():
+    "The main job on real ModelNet10: a final run of `make reproduce-modelnet10`, the hard run's schedule (360 training shapes, the same steps), >= 3 runs, classification only, the paper's DSO beside the kit's."
+    root = Path(__file__).resolve().parents[1]
+    m = json.loads((root / 'figures' / 'ablations_modelnet10.json').read_text())
+    hard = json.loads((root / 'figures' / 'ablations_hard.json').read_text())
+    p = m['params']
+    assert p['dataset'] == 'modelnet10' and p['final'] is True and p['split'] == 'test' and len(p['seeds']) >= 3
+    assert p['n_per_class'] * 10 == hard['params']['n_per_class'] * 18 and set(m['steps'].values()) == set(hard['steps'].values())   # the same shapes count and steps
+    assert all(p[k] == hard['params'][k] for k in ('distill_epochs', 'batch_size', 'lr', 'beta', 'finetune_epochs', 'finetune_frozen_epochs', 'finetune_lr', 'probe_C'))
+    assert len(m['test_labels']) == m['n_test'] == 899 and not any('seg_ious' in r for r in m['rows'].values())   # the official test split; no part labels
+    assert m['rows']['dso_paper_s16']['n_seeds'] == m['rows']['dso_s16']['n_seeds'] == len(p['seeds'])
