@@ -7,7 +7,7 @@ from conftest import rejection
 
 NBS = Path(__file__).resolve().parents[1] / 'nbs'
 SMOKE = {   # the ablation's s_list and compressors are strings, as `papermill -p` passes them (the README's example)
-    'ablations': dict(final=True, s_list='[1, 4]', compressors='dso,kmeans', seeds='0,1', residual_off_s=[4], gate_s=4, n_per_class=2, n_test_per_class=1, n_points=512, distill_epochs=1,
+    'ablations': dict(final=True, s_list='[1, 4]', compressors='dso,kmeans', seeds='0,1', residual_off_s=[4], paper_dso_s=[4], gate_s=4, n_per_class=2, n_test_per_class=1, n_points=512, distill_epochs=1,
                       batch_size=12, finetune_epochs=1, finetune_frozen_epochs=1, seg_epochs=1, seg_points=32, seg_widths=[16, 8], threads=1),
     'fewshot': dict(final=True, settings=['5way10shot'], folds=2, seeds='0,1', s_list=[1], students=['s16'], baselines=['fps'], n_per_class=10, n_test_per_class=20, n_points=512,
                     epochs=1, distill_epochs=1, batch_size=12, real_folds=1, threads=1),
@@ -50,7 +50,7 @@ def test_smoke_run_writes_figures_json_and_readme_section(tmp_path, monkeypatch,
     if nb == 'ablations':
         assert m['params']['s_list'] == [1, 4] and m['params']['seeds'] == [0, 1] and m['gate'] and m['params']['split'] == 'test' and m['params']['benchmark'] == 'hard'
         assert len(set(m['steps'].values())) == 1 and 'gate_s4' in m['steps'] and all(g['n_seeds'] == 2 for g in m['gate'])   # one budget for every trained row, the gate too
-        assert set(m['rows']) == {'teacher', 'random_blocks', 'control_s0', 'dso_s1', 'dso_s4', 'kmeans_s1', 'kmeans_s4', 'dso_s4_nores', 'kmeans_s4_nores'}
+        assert set(m['rows']) == {'teacher', 'random_blocks', 'control_s0', 'dso_s1', 'dso_s4', 'kmeans_s1', 'kmeans_s4', 'dso_s4_nores', 'kmeans_s4_nores', 'dso_paper_s4'}
         assert m['rows']['dso_s4']['n_seeds'] == 2 and len(m['rows']['dso_s4']['linear_correct']) == 2 and len(m['rows']['dso_s4']['linear_ci']) == 2
         assert set(m['spearman']) == {'linear', 'finetune', 'seg_instance_miou'}     # the loss-vs-accuracy claim on every downstream metric
     if nb == 'transfer':

@@ -12,7 +12,7 @@ from conftest import ROOT, SHARED
 SMALL = dict(device='cpu', threads=2, num_workers=2, n_points=512)
 OVERRIDES = {   # epochs and sizes shrunk; everything else is the paper file's
     'distill': dict(s_list=[1, 16], epochs=1, batch_size=6, latency_runs=1),
-    'ablations': dict(s_list=[4], compressors=['dso', 'fps'], residual_off_s=[], distill_epochs=1, batch_size=6, finetune_epochs=1,
+    'ablations': dict(s_list=[4], compressors=['dso', 'fps'], residual_off_s=[], paper_dso_s=[4], distill_epochs=1, batch_size=6, finetune_epochs=1,
                       finetune_frozen_epochs=0, finetune_votes=2, seg_epochs=1, seg_points=64, seg_widths=[16, 8]),
     'fewshot': dict(settings=['5way10shot'], folds=1, epochs=1, seeds=[0], real_folds=1),
     'transfer': dict(seeds=[0], specialist_s=4, distill_epochs=1, epochs=1, batch_size=6, seg_points=64, seg_widths=[16, 8]),
@@ -77,7 +77,7 @@ def test_every_paper_file_runs_on_the_fixture(paper, monkeypatch):
         if nb != 'efficiency': assert m['fingerprints']['teacher'] == json.loads((root / 'fig' / 'distill.json').read_text())['fingerprints']['teacher']   # the released ViT-S, not the embedded teacher
         if nb == 'ablations':
             assert m['params']['dataset'] == 'shapenet55' and m['params']['seg_root'] and m['data'].startswith('shapenet55') and m['estimate']['units'] > 0
-            assert set(m['rows']) == {'teacher', 'random_blocks', 'control_s0', 'dso_s4', 'fps_s4'} and all(r['linear_C'] == 0.012 for r in m['rows'].values())   # Point-JEPA's probe, as the paper file says
+            assert set(m['rows']) == {'teacher', 'random_blocks', 'control_s0', 'dso_s4', 'fps_s4', 'dso_paper_s4'} and all(r['linear_C'] == 0.012 for r in m['rows'].values())   # Point-JEPA's probe, as the paper file says
         if nb == 'fewshot': assert set(m['results']) - {'real'} == {'ModelNetFewshot 5way10shot'} and set(m['results']['ModelNetFewshot 5way10shot']) == {'teacher', 'student_s1', 'student_s16', 'random_blocks'}   # (+ the real ModelNet40 check where ../shared/data is)
         if nb == 'transfer': assert m['names'] == ['teacher', 'foundry', 'kd_cls', 'kd_seg', 'random_blocks'] and m['params']['final'] and 'foundry' not in m['steps']   # the given student: its own budget
         assert TITLES[nb] in render_results(root / 'fig')                # the README section is generated from what it wrote
